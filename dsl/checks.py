@@ -1,0 +1,265 @@
+"""Semantic validation of a built Model: small `check_*` functions, each adding
+diagnostics for one rule. `check_model` runs them all."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from gridc.dsl import ir
+from gridc.dsl import ir_planning as P
+from gridc.dsl.build.reader import Context
+from gridc.dsl.diagnostics import Collector, did_you_mean
+from gridc.dsl.overrides import OverrideError, resolve_path
+from gridc.dsl.spans import Span
+
+
+def _unique(diags: Collector, what: str, items: Iterable[tuple[str, Span]]) -> set[str]:
+    seen: dict[str, Span] = {}
+    for name, span in items:
+        if name in seen:
+            diags.error("GRID040", f"duplicate {what} '{name}'", span,
+                        help=f"the first is at {seen[name].label()}")
+        else:
+            seen[name] = span
+    return set(seen)
+
+
+def _ref(diags: Collector, what: str, name: str | None, known: set[str], span: Span) -> None:
+    if name is not None and name not in known:
+        diags.error("GRID041", f"unknown {what} '{name}'", span,
+                    help=did_you_mean(name, known, f"{what}s"))
+
+
+def check_unique_ids(m: ir.Model, d: Collector) -> None:
+    for net in m.networks:
+        _unique(d, "bus", ((b.id, b.span) for b in net.buses))
+        _unique(d, "line", ((ln.id, ln.span) for ln in net.lines))
+    _unique(d, "network", ((n.name, n.span) for n in m.networks))
+    _unique(d, "profile", ((p.name, p.span) for p in m.profiles))
+    _unique(d, "component", ((c.name, c.span) for c in [*m.loads, *m.generators, *m.storages]))
+    _unique(d, "investment", ((i.name, i.span) for i in m.investments))
+    _unique(d, "scenario set", ((s.name, s.span) for s in m.scenario_sets))
+    for s in m.scenario_sets:
+        _unique(d, "scenario", ((x.name, x.span) for x in s.scenarios))
+    _unique(d, "study", ((s.name, s.span) for s in m.studies))
+    _unique(d, "sweep", ((s.name, s.span) for s in m.sweeps))
+    _unique(d, "station", ((s.name, s.span) for s in m.stations))
+    _unique(d, "fleet", ((f.name, f.span) for f in m.fleets))
+    for inv in m.investments:
+        if isinstance(inv, P.MobileStorage | P.EvBattery):
+            _unique(d, "type", ((t.name, t.span) for t in inv.types))
+        if isinstance(inv, P.EvBattery):
+            _unique(d, "site", ((s.bus, s.span) for s in inv.sites))
+    if len(m.networks) > 1:
+        d.error("GRID049", "a model holds one network", m.networks[1].span,
+                help="split the networks into separate models, or merge them")
+
+
+def check_network(m: ir.Model, d: Collector) -> None:
+    for net in m.networks:
+        buses = {b.id for b in net.buses}
+        _ref(d, "bus", net.slack_bus, buses, net.span)
+        if net.base_kv <= 0 or net.base_kva <= 0:
+            d.error("GRID023", "base voltage and power must be positive", net.span)
+        if not 0 < net.v_min_pu <= net.v_max_pu:
+            d.error("GRID024", "voltage limits must satisfy 0 < min <= max", net.span)
+        for ln in net.lines:
+            _ref(d, "bus", ln.from_bus, buses, ln.span)
+            _ref(d, "bus", ln.to_bus, buses, ln.span)
+            if ln.from_bus == ln.to_bus:
+                d.error("GRID046", f"line '{ln.id}' connects bus {ln.from_bus} to itself",
+                        ln.span)
+            if ln.r_ohm < 0 or ln.x_ohm < 0 or (ln.r_ohm == 0 and ln.x_ohm == 0):
+                d.error("GRID023", f"line '{ln.id}' needs a positive impedance "
+                        f"(r = {ln.r_ohm:g} ohm, x = {ln.x_ohm:g} ohm)", ln.span,
+                        help="r and x must not be negative and not both zero")
+            if ln.rating_kva is not None and ln.rating_kva <= 0:
+                d.error("GRID023", f"line '{ln.id}' has a non-positive rating", ln.span)
+        for b in net.buses:
+            if b.p_kw < 0 or b.priority < 0:
+                d.error("GRID023", f"bus {b.id}: load and priority must not be negative",
+                        b.span)
+
+
+def check_connected(m: ir.Model, d: Collector) -> None:
+    """Every bus reachable from the slack through lines, tie lines or candidate lines."""
+    for net in m.networks:
+        ids = [b.id for b in net.buses]
+        if net.slack_bus not in ids:
+            continue
+        adj: dict[str, set[str]] = {b: set() for b in ids}
+        edges = [(ln.from_bus, ln.to_bus) for ln in net.lines]
+        for inv in m.investments:
+            if isinstance(inv, P.LineBuild):
+                edges += [(c.from_bus, c.to_bus) for c in inv.candidates]
+        for a, b in edges:
+            if a in adj and b in adj:
+                adj[a].add(b)
+                adj[b].add(a)
+        seen = {net.slack_bus}
+        todo = [net.slack_bus]
+        while todo:
+            for nxt in adj[todo.pop()] - seen:
+                seen.add(nxt)
+                todo.append(nxt)
+        cut = [b for b in net.buses if b.id not in seen]
+        if cut:
+            names = ", ".join(b.id for b in cut[:8]) + (" ..." if len(cut) > 8 else "")
+            d.error("GRID044", f"network '{net.name}' is not connected: {len(cut)} bus(es) "
+                    f"unreachable from the slack ({names})", cut[0].span,
+                    help="add a line (or a candidate line) that connects them")
+
+
+def check_components(m: ir.Model, d: Collector) -> None:
+    buses = {b.id for n in m.networks for b in n.buses}
+    profiles = {p.name for p in m.profiles}
+    for c in [*m.loads, *m.generators, *m.storages]:
+        _ref(d, "bus", c.bus, buses, c.span)
+    for ld in m.loads:
+        _ref(d, "profile", ld.profile, profiles, ld.span)
+    for g in m.generators:
+        _ref(d, "profile", g.profile, profiles, g.span)
+        _ref(d, "profile", g.price_profile, profiles, g.span)
+        if g.kind in ("pv", "wind") and g.profile is None:
+            d.error("GRID012", f"{g.kind} generator '{g.name}' needs a 'profile'", g.span,
+                    help="give the per-unit forecast, e.g. profile pv_day")
+    for net in m.networks:
+        _ref(d, "profile", net.load_profile, profiles, net.span)
+    for pr in m.prices:
+        _ref(d, "profile", pr.profile, profiles, pr.span)
+
+
+def check_investments(m: ir.Model, d: Collector) -> None:
+    buses = {b.id for n in m.networks for b in n.buses}
+    lines = {ln.id for n in m.networks for ln in n.lines}
+    profiles = {p.name for p in m.profiles}
+    sites = {s.name for s in m.stations}
+    for inv in m.investments:
+        if isinstance(inv, P.Reinforcement):
+            for c in inv.candidates:
+                _ref(d, "line", c, lines, inv.span)
+            if inv.count.max > len(inv.candidates):
+                d.error("GRID023", f"count max {inv.count.max} exceeds the "
+                        f"{len(inv.candidates)} candidate lines", inv.span)
+        elif isinstance(inv, P.MobileStorage):
+            _ref(d, "bus", inv.depot, buses, inv.span)
+            for c in inv.candidates:
+                _ref(d, "bus", c, buses, inv.span)
+            for t in inv.types:
+                if not t.soc_min <= t.soc_init <= t.soc_max:
+                    d.error("GRID024", f"type '{t.name}': soc_init outside soc range", t.span)
+        elif isinstance(inv, P.EvBattery):
+            for s in inv.sites:
+                _ref(d, "bus", s.bus, buses, s.span)
+        elif isinstance(inv, P.DgUnits | P.Substation):
+            _ref(d, "bus", inv.bus, buses, inv.span)
+            if isinstance(inv, P.DgUnits):
+                _ref(d, "profile", inv.profile, profiles, inv.span)
+        elif isinstance(inv, P.LineBuild):
+            for c in inv.candidates:
+                _ref(d, "bus", c.from_bus, buses, c.span)
+                _ref(d, "bus", c.to_bus, buses, c.span)
+        elif isinstance(inv, P.Stations):
+            for s in inv.sites:
+                _ref(d, "station", s, sites, inv.span)
+    for st in m.stations:
+        _ref(d, "bus", st.bus, buses, st.span)
+        nodes = {n.id for a in m.areas for n in a.nodes}
+        if st.road_node is not None and m.areas:
+            _ref(d, "road node", st.road_node, nodes, st.span)
+
+
+def check_areas(m: ir.Model, d: Collector) -> None:
+    for a in m.areas:
+        regions = _unique(d, "region", ((r.name, r.span) for r in a.regions))
+        _unique(d, "road node", ((n.id, n.span) for n in a.nodes))
+        for n in a.nodes:
+            _ref(d, "region", n.region, regions, n.span)
+        kinds = {r.kind for r in a.regions}
+        for needed in ("residential", "working", "commercial"):
+            if needed not in kinds:
+                d.error("GRID012", f"area '{a.name}' has no {needed} region", a.span,
+                        help=f"travel chains need one, e.g. 'region R9 : {needed}'")
+
+
+def check_time(m: ir.Model, d: Collector) -> None:
+    if m.horizon is None:
+        return
+    n, end = m.horizon.steps, m.horizon.steps * m.horizon.step_h
+    for p in m.profiles:
+        if len(p.values) != n:
+            d.error("GRID043", f"profile '{p.name}' has {len(p.values)} values but the horizon "
+                    f"has {n} steps", p.span, help=f"give {n} values, one per step")
+    for s in m.scenario_sets:
+        for sc in s.scenarios:
+            for o in sc.outages:
+                if o.start_h >= end or (math.isfinite(o.end_h) and o.end_h > end):
+                    d.error("GRID047", f"outage of '{o.line}' lies outside the {end:g} h horizon",
+                            o.span)
+
+
+def check_scenarios(m: ir.Model, d: Collector) -> None:
+    lines = {ln.id for n in m.networks for ln in n.lines}
+    targets = ({"load"} | {p.name for p in m.profiles}
+               | {g.name for g in m.generators})
+    for s in m.scenario_sets:
+        if s.scenarios:
+            total = sum(x.probability for x in s.scenarios)
+            if abs(total - 1.0) > 1e-6:
+                d.error("GRID042", f"probabilities of '{s.name}' sum to {total:g}, not 1",
+                        s.span, help="adjust them so that they add up to 1")
+        for sc in s.scenarios:
+            for o in sc.outages:
+                _ref(d, "line", o.line, lines, o.span)
+            for sl in sc.scalings:
+                _ref(d, "scaling target", sl.target, targets, sl.span)
+
+
+def check_studies(m: ir.Model, d: Collector) -> None:
+    studies = {s.name: s for s in m.studies}
+    invs = {i.name for i in m.investments}
+    sets = {s.name for s in m.scenario_sets}
+    for s in m.studies:
+        if s.extends is not None:
+            _ref(d, "study", s.extends, set(studies), s.span)
+        for w in s.without:
+            _ref(d, "investment", w, invs, s.span)
+        _ref(d, "scenario set", s.scenarios, sets, s.span)
+        for f in s.fixes:
+            _ref(d, "investment", f.investment, invs, f.span)
+        for o in s.overrides:
+            _check_override(m, d, o)
+    # extends must be acyclic
+    for s in m.studies:
+        seen = [s.name]
+        cur = s
+        while cur.extends is not None and cur.extends in studies:
+            if cur.extends in seen:
+                d.error("GRID045", f"study '{s.name}' extends itself: "
+                        + " -> ".join([*seen, cur.extends]), s.span)
+                break
+            seen.append(cur.extends)
+            cur = studies[cur.extends]
+    for sw in m.sweeps:
+        _ref(d, "study", sw.study, set(studies), sw.span)
+        for case in sw.cases:
+            for o in case.overrides:
+                _check_override(m, d, o)
+
+
+def _check_override(m: ir.Model, d: Collector, o: ir.Override) -> None:
+    try:
+        resolve_path(m, o.path, o.value)
+    except OverrideError as err:
+        d.error("GRID048", str(err), o.span, help=err.help)
+
+
+CHECKS = (check_unique_ids, check_network, check_connected, check_components,
+          check_investments, check_areas, check_time, check_scenarios, check_studies)
+
+
+def check_model(m: ir.Model, ctx: Context | Collector) -> None:
+    diags = ctx.diags if isinstance(ctx, Context) else ctx
+    for check in CHECKS:
+        check(m, diags)

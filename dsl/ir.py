@@ -1,0 +1,278 @@
+"""The intermediate representation: what a `.grid` model means, in canonical units.
+
+Frozen pydantic models with `extra="forbid"`; every node carries the `Span` it was
+written at. Field names carry their unit (p_kw, energy_kwh, cost_cny, ...); money is
+in the model currency unit (CNY). Planning constructs (investments, EV areas,
+stations) live in `gridc.dsl.ir_planning`; this module holds the network, its
+components, scenarios, studies and the root `Model`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gridc.dsl.ir_planning import (
+    EvArea,
+    Fleet,
+    Investment,
+    StationSite,
+    TravelModel,
+)
+from gridc.dsl.spans import Span
+
+
+class Node(BaseModel):
+    """Base of every IR node: immutable, no unknown fields, always a span."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    span: Span
+
+
+# ------------------------------------------------------------------ network
+
+
+class Bus(Node):
+    id: str
+    p_kw: float = 0.0
+    q_kvar: float = 0.0
+    priority: float = 1.0
+    v_min_pu: float | None = None
+    v_max_pu: float | None = None
+    x_km: float | None = None
+    y_km: float | None = None
+    region: str | None = None
+
+
+class Line(Node):
+    id: str
+    from_bus: str
+    to_bus: str
+    r_ohm: float
+    x_ohm: float
+    rating_kva: float | None = None
+    length_km: float | None = None
+    normally_open: bool = False  # a tie line / switch that is open in the base case
+    switchable: bool = False
+
+
+class Network(Node):
+    name: str
+    base_kv: float
+    base_kva: float
+    slack_bus: str
+    slack_v_pu: float = 1.0
+    v_min_pu: float = 0.95
+    v_max_pu: float = 1.05
+    load_profile: str | None = None
+    cable_r_ohm_per_km: float | None = None
+    cable_x_ohm_per_km: float | None = None
+    cable_rating_kva: float | None = None
+    buses: tuple[Bus, ...]
+    lines: tuple[Line, ...]
+
+
+# ------------------------------------------------------------------ data over time
+
+
+class Profile(Node):
+    """A series over the horizon, e.g. a per-unit load shape or a price in CNY/kWh."""
+
+    name: str
+    values: tuple[float, ...]
+    unit: str = ""  # canonical unit of the values ("" = per unit / dimensionless)
+    source: str = "inline"
+
+
+class Horizon(Node):
+    steps: int
+    step_h: float
+
+
+class Economics(Node):
+    currency: str = "CNY"
+    discount: float = 0.08
+    life_y: float = 30.0
+    days_per_year: float = 365.0
+
+
+# ------------------------------------------------------------------ components
+
+
+class Load(Node):
+    name: str
+    bus: str
+    p_kw: float
+    q_kvar: float = 0.0
+    priority: float = 1.0
+    profile: str | None = None
+
+
+GeneratorKind = Literal["gas_turbine", "pv", "wind", "dg", "grid"]
+
+
+class Generator(Node):
+    name: str
+    kind: GeneratorKind
+    bus: str
+    p_max_kw: float
+    p_min_kw: float = 0.0
+    q_max_kvar: float | None = None
+    q_min_kvar: float | None = None
+    fuel_cny_per_kwh: float = 0.0
+    profile: str | None = None  # forecast availability (per unit of p_max)
+    curtailment_cny_per_kwh: float = 0.0
+    price_profile: str | None = None  # grid import price profile (CNY/kWh)
+
+
+class Storage(Node):
+    name: str
+    bus: str
+    power_kw: float
+    energy_kwh: float
+    efficiency: float = 0.95
+    soc_min: float = 0.1
+    soc_max: float = 0.9
+    soc_init: float = 0.5
+    wear_cny_per_kwh: float = 0.0
+
+
+# ------------------------------------------------------------------ scenarios
+
+
+class Outage(Node):
+    line: str
+    start_h: float
+    end_h: float
+
+
+class Scaling(Node):
+    target: str  # "load", a profile name, or a generator name
+    factor: float
+
+
+class Scenario(Node):
+    name: str
+    probability: float
+    outages: tuple[Outage, ...] = ()
+    scalings: tuple[Scaling, ...] = ()
+
+
+class HistorySource(Node):
+    """Scenarios generated from a history of events by clustering."""
+
+    path: str
+    method: Literal["kmeans"] = "kmeans"
+    k: int
+    seed: int = 0
+
+
+class ScenarioSet(Node):
+    name: str
+    scenarios: tuple[Scenario, ...] = ()
+    history: HistorySource | None = None
+
+
+# ------------------------------------------------------------------ penalties, prices
+
+
+class Penalty(Node):
+    kind: Literal["shed", "curtailment", "loss", "unserved_ev"]
+    cny_per_kwh: float
+    weighted_by_priority: bool = False
+
+
+class Price(Node):
+    kind: Literal["grid", "carbon"]
+    value: float | None = None  # CNY/kWh (grid) or CNY/t (carbon)
+    profile: str | None = None
+
+
+# ------------------------------------------------------------------ studies
+
+
+class SolveOptions(Node):
+    strategy: Literal["extensive", "pso"] = "extensive"
+    gap: float | None = None
+    time_limit_s: float | None = None
+    threads: int | None = None
+    seed: int | None = None
+    particles: int | None = None
+    iterations: int | None = None
+    objective: Literal["cost", "losses"] = "cost"
+
+
+class Override(Node):
+    """`set path value` in a study or sweep: replaces one IR field for that run."""
+
+    path: str
+    value: float | str | tuple[float, ...] | tuple[str, ...]
+
+
+class Fix(Node):
+    """`fix investment ...`: a decision fixed to a value, e.g. a paper's plan."""
+
+    investment: str
+    choice: str = ""  # type name, or "" for the whole investment
+    values: tuple[float, ...] | tuple[str, ...] = ()
+
+
+class Study(Node):
+    name: str
+    extends: str | None = None
+    without: tuple[str, ...] = ()
+    scenarios: str | None = None
+    solve: SolveOptions | None = None
+    overrides: tuple[Override, ...] = ()
+    fixes: tuple[Fix, ...] = ()
+
+
+class SweepCase(Node):
+    label: str
+    overrides: tuple[Override, ...]
+
+
+class Sweep(Node):
+    name: str
+    study: str
+    cases: tuple[SweepCase, ...]
+
+
+# ------------------------------------------------------------------ root
+
+
+class Model(Node):
+    name: str
+    title: str = ""
+    path: str
+    imports: tuple[str, ...] = ()
+    horizon: Horizon | None = None
+    economics: Economics | None = None
+    networks: tuple[Network, ...] = ()
+    profiles: tuple[Profile, ...] = ()
+    loads: tuple[Load, ...] = ()
+    generators: tuple[Generator, ...] = ()
+    storages: tuple[Storage, ...] = ()
+    investments: tuple[Investment, ...] = ()
+    scenario_sets: tuple[ScenarioSet, ...] = ()
+    penalties: tuple[Penalty, ...] = ()
+    prices: tuple[Price, ...] = ()
+    areas: tuple[EvArea, ...] = ()
+    fleets: tuple[Fleet, ...] = ()
+    travel: TravelModel | None = None
+    stations: tuple[StationSite, ...] = ()
+    studies: tuple[Study, ...] = ()
+    sweeps: tuple[Sweep, ...] = ()
+    sources: dict[str, str] = Field(default_factory=dict, exclude=True, repr=False)
+
+    # convenient lookups -------------------------------------------------------
+    def network(self) -> Network:
+        """The model's (single) network."""
+        return self.networks[0]
+
+    def profile(self, name: str) -> Profile:
+        return next(p for p in self.profiles if p.name == name)
+
+    def study(self, name: str) -> Study:
+        return next(s for s in self.studies if s.name == name)

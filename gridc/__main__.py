@@ -1,0 +1,3 @@
+from gridc.runtime.cli import main
+
+raise SystemExit(main())
