@@ -192,7 +192,8 @@ def check_time(m: ir.Model, d: Collector) -> None:
             d.error("GRID043", f"profile '{p.name}' has {len(p.values)} values but the horizon "
                     f"has {n} steps", p.span, help=f"give {n} values, one per step")
     for s in m.scenario_sets:
-        for sc in s.scenarios:
+        groups = [*s.scenarios, *(s.history.events if s.history is not None else ())]
+        for sc in groups:
             for o in sc.outages:
                 if o.start_h >= end or (math.isfinite(o.end_h) and o.end_h > end):
                     d.error("GRID047", f"outage of '{o.line}' lies outside the {end:g} h horizon",
@@ -209,6 +210,10 @@ def check_scenarios(m: ir.Model, d: Collector) -> None:
             if abs(total - 1.0) > 1e-6:
                 d.error("GRID042", f"probabilities of '{s.name}' sum to {total:g}, not 1",
                         s.span, help="adjust them so that they add up to 1")
+        events = s.history.events if s.history is not None else ()
+        for ev in events:
+            for o in ev.outages:
+                _ref(d, "line", o.line, lines, o.span)
         for sc in s.scenarios:
             for o in sc.outages:
                 _ref(d, "line", o.line, lines, o.span)

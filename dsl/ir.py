@@ -159,13 +159,24 @@ class Scenario(Node):
     scalings: tuple[Scaling, ...] = ()
 
 
+class HistoryEvent(Node):
+    """One recorded disaster day: the lines it damaged (with repair windows) and the
+    load and DG levels (per unit of nominal) that day."""
+
+    name: str
+    outages: tuple[Outage, ...]
+    load_level: float = 1.0
+    dg_level: float = 1.0
+
+
 class HistorySource(Node):
-    """Scenarios generated from a history of events by clustering."""
+    """Scenarios generated from a history of events by clustering (k-means)."""
 
     path: str
     method: Literal["kmeans"] = "kmeans"
     k: int
     seed: int = 0
+    events: tuple[HistoryEvent, ...] = ()
 
 
 class ScenarioSet(Node):

@@ -1,0 +1,132 @@
+"""Typed rows out of a `Table` (inline or CSV), column by column.
+
+A column spec says what each column holds: a quantity with its expected dimension,
+an identifier, an integer, or a word from a fixed set. The header's unit is checked
+once per column; each cell is converted with that factor, and a bad cell is reported
+at its own line and column (in the CSV file when it came from one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from gridc.dsl.build.reader import Context
+from gridc.dsl.diagnostics import did_you_mean
+from gridc.dsl.spans import Span
+from gridc.dsl.tables import Table
+from gridc.dsl.units import Expect, UnitError, factor
+
+
+@dataclass(frozen=True)
+class Col:
+    """kind: 'quantity' (needs expect), 'ref', 'int', 'word' (needs choices), 'bool'."""
+
+    kind: str
+    required: bool = False
+    expect: Expect | None = None
+    choices: tuple[str, ...] = ()
+    default: Any = None
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Row:
+    values: dict[str, Any]
+    span: Span
+
+
+_TRUE = {"1", "true", "yes", "y", "open"}
+_FALSE = {"0", "false", "no", "n", "closed"}
+
+
+def read_columns(ctx: Context, table: Table, spec: dict[str, Col], what: str) -> list[Row]:
+    names: dict[str, str] = {}
+    for key, col in spec.items():
+        names[key] = key
+        for alias in col.aliases:
+            names[alias] = key
+    index: dict[str, int] = {}
+    factors: dict[str, float] = {}
+    ok = True
+    for i, column in enumerate(table.columns):
+        key = names.get(column.name)
+        if key is None:
+            ctx.error("GRID032", f"unknown column '{column.name}' in {what}", column.span,
+                      help=did_you_mean(column.name, spec, "columns"))
+            ok = False
+            continue
+        if key in index:
+            ctx.error("GRID040", f"column '{column.name}' appears twice in {what}",
+                      column.span)
+            ok = False
+            continue
+        index[key] = i
+        col = spec[key]
+        if col.kind == "quantity" and col.expect is not None:
+            try:
+                factors[key] = factor(column.unit, col.expect)
+            except UnitError as err:
+                ctx.error(err.code, f"column '{column.name}': {err}", column.span,
+                          help=f"write the header as {column.name}[{col.expect.unit or '-'}]"
+                               f"; {err.help}")
+                ok = False
+        elif column.unit is not None:
+            ctx.error("GRID021", f"column '{column.name}' takes no unit", column.span)
+            ok = False
+    for key, col in spec.items():
+        if col.required and key not in index:
+            ctx.error("GRID033", f"{what} needs a column '{key}'", table.span,
+                      help="columns here: " + " ".join(c.name for c in table.columns))
+            ok = False
+    if not ok:
+        return []
+    rows: list[Row] = []
+    for cells in table.rows:
+        values: dict[str, Any] = {}
+        good = True
+        for key, col in spec.items():
+            i = index.get(key)
+            if i is None:
+                values[key] = col.default
+                continue
+            cell = cells[i]
+            text = cell.text
+            if col.kind == "quantity":
+                try:
+                    values[key] = float(text) * factors[key]
+                except ValueError:
+                    ctx.error("GRID031", f"'{text}' is not a number (column '{key}')",
+                              cell.span, help="write a plain number; the unit is in the header")
+                    good = False
+            elif col.kind == "int":
+                try:
+                    f = float(text)
+                    if not f.is_integer():
+                        raise ValueError(text)
+                    values[key] = int(f)
+                except ValueError:
+                    ctx.error("GRID031", f"'{text}' is not a whole number (column '{key}')",
+                              cell.span)
+                    good = False
+            elif col.kind == "ref":
+                if not text:
+                    ctx.error("GRID031", f"empty cell in column '{key}'", cell.span)
+                    good = False
+                values[key] = text[:-2] if text.endswith(".0") else text
+            elif col.kind == "bool":
+                low = text.lower()
+                if low not in _TRUE | _FALSE:
+                    ctx.error("GRID031", f"'{text}' is not one of open/closed/yes/no",
+                              cell.span)
+                    good = False
+                values[key] = low in _TRUE
+            elif col.kind == "word":
+                if col.choices and text not in col.choices:
+                    ctx.error("GRID015", f"unknown value '{text}' in column '{key}'",
+                              cell.span, help=did_you_mean(text, col.choices, "values"))
+                    good = False
+                values[key] = text
+        if good:
+            rows.append(Row(values, cells[0].span.to(cells[-1].span)))
+    return rows

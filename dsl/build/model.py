@@ -1,0 +1,156 @@
+"""Top level: dispatch statements to builders, follow imports, assemble the Model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gridc.dsl import ir
+from gridc.dsl.build import components, ev, invest, network, studies
+from gridc.dsl.build.reader import Context
+from gridc.dsl.diagnostics import Collector, did_you_mean
+from gridc.dsl.spans import Span
+from gridc.dsl.syntax import Document, Stmt, parse_document
+
+#: keyword -> (Model field, builder, single?)
+STATEMENTS: dict[str, tuple[str, Callable[[Context, Stmt], Any], bool]] = {
+    "horizon": ("horizon", components.build_horizon, True),
+    "economics": ("economics", components.build_economics, True),
+    "network": ("networks", network.build_network, False),
+    "profile": ("profiles", components.build_profile, False),
+    "load": ("loads", components.build_load, False),
+    "generator": ("generators", components.build_generator, False),
+    "storage": ("storages", components.build_storage, False),
+    "invest": ("investments", invest.build_investment, False),
+    "scenarios": ("scenario_sets", studies.build_scenarios, False),
+    "penalty": ("penalties", components.build_penalty, False),
+    "price": ("prices", components.build_price, False),
+    "area": ("areas", ev.build_area, False),
+    "fleet": ("fleets", ev.build_fleet, False),
+    "travel": ("travel", ev.build_travel, True),
+    "station": ("stations", ev.build_station, False),
+    "study": ("studies", studies.build_study, False),
+    "sweep": ("sweeps", studies.build_sweep, False),
+}
+KEYWORDS = [*STATEMENTS, "model", "import"]
+
+
+@dataclass
+class Assembly:
+    """What the files of one model contribute, in reading order."""
+
+    diags: Collector
+    sources: dict[str, str] = field(default_factory=dict)
+    fields: dict[str, list[Any]] = field(default_factory=dict)
+    singles: dict[str, tuple[Any, Span]] = field(default_factory=dict)
+    imports: list[str] = field(default_factory=list)
+    header: tuple[str, str, Span] | None = None
+
+
+def display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def read_model(path: str | Path, text: str | None = None) -> tuple[ir.Model | None, Collector,
+                                                                    dict[str, str]]:
+    """Parse and build a model and its imports; returns (model or None, diagnostics, sources)."""
+    asm = Assembly(diags=Collector())
+    p = Path(path)
+    _read_file(asm, p, text, stack=[], via=None)
+    if asm.diags:
+        return None, asm.diags, asm.sources
+    name, title, span = asm.header or (p.stem, "", Span(file=display_path(p), line=1, col=1,
+                                                          end_line=1, end_col=1))
+    data: dict[str, Any] = {k: tuple(v) for k, v in asm.fields.items()}
+    for key, (value, _span) in asm.singles.items():
+        data[key] = value
+    model = ir.Model(span=span, name=name, title=title, path=display_path(p),
+                     imports=tuple(asm.imports), sources=asm.sources, **data)
+    return model, asm.diags, asm.sources
+
+
+def _read_file(asm: Assembly, path: Path, text: str | None, stack: list[Path],
+               via: Span | None) -> None:
+    shown = display_path(path)
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "unreadable"
+            where = via or Span(file=shown, line=1, col=1, end_line=1, end_col=1)
+            asm.diags.error("GRID004", f"cannot read '{shown}': {reason}", where,
+                            help="check the path; imports are relative to the importing file")
+            return
+    asm.sources[shown] = text
+    doc = parse_document(text, shown, asm.diags)
+    if doc is None:
+        return
+    ctx = Context(diags=asm.diags, base_dir=path.parent, sources=asm.sources)
+    _build_document(asm, ctx, doc, path, stack + [path.resolve()], is_root=not stack)
+
+
+def _build_document(asm: Assembly, ctx: Context, doc: Document, path: Path,
+                    stack: list[Path], is_root: bool) -> None:
+    for st in doc.statements:
+        if not st.atoms:
+            continue
+        key = st.keyword
+        if key == "model":
+            _header(asm, ctx, st, is_root)
+        elif key == "import":
+            _import(asm, ctx, st, path, stack)
+        elif key in STATEMENTS:
+            field_name, builder, single = STATEMENTS[key]
+            value = builder(ctx, st)
+            if value is None:
+                continue
+            if single:
+                if field_name in asm.singles and is_root:
+                    prev = asm.singles[field_name][1]
+                    if prev.file == st.span.file:
+                        ctx.error("GRID017", f"'{key}' is given twice", st.span,
+                                  help=f"the first is at {prev.label()}")
+                        continue
+                if is_root or field_name not in asm.singles:
+                    asm.singles[field_name] = (value, st.span)
+            else:
+                asm.fields.setdefault(field_name, []).append(value)
+        else:
+            ctx.error("GRID010", f"unknown statement '{key}'" if key else
+                      "a statement must start with a keyword", st.atoms[0].span,
+                      help=did_you_mean(key, KEYWORDS, "statements") if key else
+                      "statements: " + ", ".join(KEYWORDS))
+
+
+def _header(asm: Assembly, ctx: Context, st: Stmt, is_root: bool) -> None:
+    a = st.atoms
+    if len(a) < 2 or a[1].kind != "name" or len(a) > 3 or (len(a) == 3 and a[2].kind != "string"):
+        ctx.error("GRID016", "malformed model header", st.span,
+                  help='write: model NAME "optional title"')
+        return
+    if not is_root:
+        return  # an imported file's header names that file, not this model
+    if asm.header is not None:
+        ctx.error("GRID017", "'model' is given twice", st.span,
+                  help=f"the first is at {asm.header[2].label()}")
+        return
+    asm.header = (str(a[1].value), str(a[2].value) if len(a) == 3 else "", st.span)
+
+
+def _import(asm: Assembly, ctx: Context, st: Stmt, path: Path, stack: list[Path]) -> None:
+    a = st.atoms
+    if len(a) != 2 or a[1].kind != "string":
+        ctx.error("GRID014", "malformed import", st.span, help='write: import "network.grid"')
+        return
+    target = (path.parent / str(a[1].value))
+    if target.resolve() in stack:
+        chain = " -> ".join(display_path(p) for p in [*stack, target])
+        ctx.error("GRID005", "import cycle", a[1].span, help=chain)
+        return
+    asm.imports.append(str(a[1].value))
+    _read_file(asm, target, None, stack, a[1].span)

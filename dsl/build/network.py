@@ -1,0 +1,145 @@
+"""`network NAME { ... }`: base values, slack bus, buses, lines and tie lines."""
+
+from __future__ import annotations
+
+from gridc.dsl import ir
+from gridc.dsl.build.columns import Col, Row, read_columns
+from gridc.dsl.build.head import read_head
+from gridc.dsl.build.reader import Block, Context, ref_text, to_float
+from gridc.dsl.syntax import Stmt
+from gridc.dsl.units import (
+    FRACTION,
+    IMPEDANCE,
+    IMPEDANCE_PER_KM,
+    LENGTH,
+    PER_UNIT,
+    POWER,
+    VOLTAGE,
+    UnitError,
+    factor,
+)
+
+USAGE = "network NAME { base 12.66 kV 10 MVA, slack 1 at 1.0 pu, buses table {...}, lines ... }"
+
+BUS_COLUMNS = {
+    "id": Col("ref", required=True, aliases=("bus",)),
+    "p": Col("quantity", expect=POWER, default=0.0),
+    "q": Col("quantity", expect=POWER, default=0.0),
+    "priority": Col("quantity", expect=FRACTION, default=1.0),
+    "v_min": Col("quantity", expect=PER_UNIT),
+    "v_max": Col("quantity", expect=PER_UNIT),
+    "x": Col("quantity", expect=LENGTH),
+    "y": Col("quantity", expect=LENGTH),
+    "region": Col("ref"),
+}
+
+LINE_COLUMNS = {
+    "id": Col("ref"),
+    "from": Col("ref", required=True),
+    "to": Col("ref", required=True),
+    "r": Col("quantity", expect=IMPEDANCE, required=True),
+    "x": Col("quantity", expect=IMPEDANCE, required=True),
+    "rating": Col("quantity", expect=POWER),
+    "length": Col("quantity", expect=LENGTH),
+    "open": Col("bool", default=False, aliases=("status",)),
+    "switchable": Col("bool", default=False),
+}
+
+
+def build_network(ctx: Context, st: Stmt) -> ir.Network | None:
+    head = read_head(ctx, st, usage=USAGE)
+    block = Block(ctx, st.block or [], st.span, f"network '{head.name}'")
+    base_kv, base_kva = _base(ctx, block)
+    slack, slack_v = _slack(ctx, block)
+    vlim = block.range("voltage", PER_UNIT, default=(0.95, 1.05))
+    load_profile = block.word("load_profile", default=None)
+    cable_r = block.quantity("cable_r", IMPEDANCE_PER_KM, default=None)
+    cable_x = block.quantity("cable_x", IMPEDANCE_PER_KM, default=None)
+    cable_rating = block.quantity("cable_rating", POWER, default=None)
+    bus_table = block.table("buses")
+    line_table = block.table("lines", default=None)
+    tie_table = block.table("ties", default=None)
+    block.finish()
+    buses = [_bus(r) for r in read_columns(ctx, bus_table, BUS_COLUMNS, "buses")] \
+        if bus_table else []
+    lines: list[ir.Line] = []
+    if line_table:
+        lines += [_line(r, False) for r in read_columns(ctx, line_table, LINE_COLUMNS, "lines")]
+    if tie_table:
+        lines += [_line(r, True) for r in read_columns(ctx, tie_table, LINE_COLUMNS, "ties")]
+    if head.name is None or base_kv is None or base_kva is None or slack is None \
+            or vlim is None:
+        return None
+    return ir.Network(
+        span=st.span, name=head.name, base_kv=base_kv, base_kva=base_kva, slack_bus=slack,
+        slack_v_pu=slack_v, v_min_pu=vlim[0], v_max_pu=vlim[1], load_profile=load_profile,
+        cable_r_ohm_per_km=cable_r, cable_x_ohm_per_km=cable_x, cable_rating_kva=cable_rating,
+        buses=tuple(buses), lines=tuple(lines),
+    )
+
+
+def _base(ctx: Context, block: Block) -> tuple[float | None, float | None]:
+    """`base 12.66 kV 10 MVA`: a voltage and a power, in either order."""
+    st = block.all("base")
+    if not st:
+        ctx.error("GRID012", f"{block.what} needs 'base'", block.owner,
+                  help="add e.g. 'base 12.66 kV 10 MVA'")
+        return None, None
+    kv = kva = None
+    for atom in st[0].atoms[1:]:
+        for expect in (VOLTAGE, POWER):
+            try:
+                factor(atom.unit, expect)
+            except UnitError:
+                continue
+            value = to_float(ctx, atom, expect)
+            if expect is VOLTAGE:
+                kv = value
+            else:
+                kva = value
+            break
+        else:
+            ctx.error("GRID021", "'base' takes a voltage and a power",
+                      atom.span, help="write e.g. 'base 12.66 kV 10 MVA'")
+            return None, None
+    if kv is None or kva is None:
+        ctx.error("GRID012", "'base' needs both a voltage and a power", st[0].span,
+                  help="write e.g. 'base 12.66 kV 10 MVA'")
+    return kv, kva
+
+
+def _slack(ctx: Context, block: Block) -> tuple[str | None, float]:
+    """`slack 1` or `slack 1 at 1.0 pu`."""
+    st = block.all("slack")
+    if not st:
+        ctx.error("GRID012", f"{block.what} needs 'slack'", block.owner,
+                  help="add e.g. 'slack 1 at 1.0 pu'")
+        return None, 1.0
+    atoms = st[0].atoms[1:]
+    bus = ref_text(atoms[0]) if atoms else None
+    if bus is None:
+        ctx.error("GRID014", "'slack' expects a bus", st[0].span,
+                  help="write e.g. 'slack 1 at 1.0 pu'")
+        return None, 1.0
+    v = 1.0
+    if len(atoms) == 3 and atoms[1].kind == "kw" and atoms[1].value == "at":
+        v = to_float(ctx, atoms[2], PER_UNIT) or 1.0
+    elif len(atoms) != 1:
+        ctx.error("GRID014", "unexpected value after the slack bus", atoms[1].span,
+                  help="write e.g. 'slack 1 at 1.0 pu'")
+    return bus, v
+
+
+def _bus(row: Row) -> ir.Bus:
+    v = row.values
+    return ir.Bus(span=row.span, id=v["id"], p_kw=v["p"], q_kvar=v["q"],
+                  priority=v["priority"], v_min_pu=v["v_min"], v_max_pu=v["v_max"],
+                  x_km=v["x"], y_km=v["y"], region=v["region"])
+
+
+def _line(row: Row, tie: bool) -> ir.Line:
+    v = row.values
+    lid = v["id"] or f"{v['from']}-{v['to']}"
+    return ir.Line(span=row.span, id=lid, from_bus=v["from"], to_bus=v["to"], r_ohm=v["r"],
+                   x_ohm=v["x"], rating_kva=v["rating"], length_km=v["length"],
+                   normally_open=tie or v["open"], switchable=tie or v["switchable"])
