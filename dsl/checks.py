@@ -3,8 +3,13 @@ diagnostics for one rule. `check_model` runs them all."""
 
 from __future__ import annotations
 
+import bisect
 import math
+import re
+import warnings
 from collections.abc import Iterable
+
+from pydantic import ValidationError
 
 from gridc.dsl import ir
 from gridc.dsl import ir_planning as P
@@ -25,10 +30,66 @@ def _unique(diags: Collector, what: str, items: Iterable[tuple[str, Span]]) -> s
     return set(seen)
 
 
-def _ref(diags: Collector, what: str, name: str | None, known: set[str], span: Span) -> None:
+def _plural(what: str) -> str:
+    if what.endswith("s"):
+        return what + "es"
+    if what.endswith("y"):
+        return what[:-1] + "ies"
+    return what + "s"
+
+
+def _ref_help(what: str, name: str, known: set[str]) -> str:
+    """'did you mean ...?' or the valid names; numbered buses are shown as a range
+    (the closest spelling of '34' is no help when the buses are 1 .. 33)."""
+    if known and name.isdigit() and all(k.isdigit() for k in known):
+        numbers = sorted(int(k) for k in known)
+        if numbers == list(range(numbers[0], numbers[-1] + 1)):
+            return f"the {_plural(what)} are numbered {numbers[0]} .. {numbers[-1]}"
+        shown = ", ".join(str(n) for n in numbers[:12]) + (", ..." if len(numbers) > 12 else "")
+        return f"valid {_plural(what)}: {shown}"
+    return did_you_mean(name, known, _plural(what))
+
+
+def _locate(m: ir.Model | None, span: Span, after: str | None, name: str,
+            in_list: bool = False) -> Span:
+    """Narrow `span` (a whole statement) to where `name` is written after the word
+    `after` (or inside the list that follows it; with `after` empty, anywhere: a table
+    row's cell), so the caret points at the name."""
+    text = m.sources.get(span.file) if m is not None and after is not None else None
+    if text is None:
+        return span
+    lines = text.splitlines(keepends=True)
+    starts = [0]
+    for ln in lines:
+        starts.append(starts[-1] + len(ln))
+    if not (1 <= span.line <= len(lines) and 1 <= span.end_line <= len(lines)):
+        return span
+    lo = starts[span.line - 1] + span.col - 1
+    hi = starts[span.end_line - 1] + span.end_col - 1
+    token = re.escape(name)
+    if not after:
+        pattern = rf"(?<![\w.-])\"?({token})(?![\w.-])"
+    elif in_list:
+        pattern = rf"\b{after}\s*\[[^\]]*?(?<![\w.-])\"?({token})(?![\w.-])"
+    else:
+        pattern = rf"\b{after}\s+\"?({token})(?![\w.-])"
+    found = re.compile(pattern).search(text, lo, hi)
+    if found is None:
+        return span
+    start, end = found.span(1)
+    line = bisect.bisect_right(starts, start)
+    col = start - starts[line - 1] + 1
+    return Span(file=span.file, line=line, col=col, end_line=line, end_col=col + end - start)
+
+
+def _ref(diags: Collector, what: str, name: str | None, known: set[str], span: Span,
+         m: ir.Model | None = None, after: str | None = None, in_list: bool = False) -> None:
+    """Report `name` if it is not among `known`; with `m` and `after`, point at the
+    name as written after the word `after` within `span`."""
     if name is not None and name not in known:
-        diags.error("GRID041", f"unknown {what} '{name}'", span,
-                    help=did_you_mean(name, known, f"{what}s"))
+        diags.error("GRID041", f"unknown {what} '{name}'",
+                    _locate(m, span, after, name, in_list),
+                    help=_ref_help(what, name, known))
 
 
 def check_unique_ids(m: ir.Model, d: Collector) -> None:
@@ -59,14 +120,14 @@ def check_unique_ids(m: ir.Model, d: Collector) -> None:
 def check_network(m: ir.Model, d: Collector) -> None:
     for net in m.networks:
         buses = {b.id for b in net.buses}
-        _ref(d, "bus", net.slack_bus, buses, net.span)
+        _ref(d, "bus", net.slack_bus, buses, net.span, m, "slack")
         if net.base_kv <= 0 or net.base_kva <= 0:
             d.error("GRID023", "base voltage and power must be positive", net.span)
         if not 0 < net.v_min_pu <= net.v_max_pu:
             d.error("GRID024", "voltage limits must satisfy 0 < min <= max", net.span)
         for ln in net.lines:
-            _ref(d, "bus", ln.from_bus, buses, ln.span)
-            _ref(d, "bus", ln.to_bus, buses, ln.span)
+            _ref(d, "bus", ln.from_bus, buses, ln.span, m, "")
+            _ref(d, "bus", ln.to_bus, buses, ln.span, m, "")
             if ln.from_bus == ln.to_bus:
                 d.error("GRID046", f"line '{ln.id}' connects bus {ln.from_bus} to itself",
                         ln.span)
@@ -115,19 +176,20 @@ def check_components(m: ir.Model, d: Collector) -> None:
     buses = {b.id for n in m.networks for b in n.buses}
     profiles = {p.name for p in m.profiles}
     for c in [*m.loads, *m.generators, *m.storages]:
-        _ref(d, "bus", c.bus, buses, c.span)
+        _ref(d, "bus", c.bus, buses, c.span, m, "at")
     for ld in m.loads:
-        _ref(d, "profile", ld.profile, profiles, ld.span)
+        _ref(d, "profile", ld.profile, profiles, ld.span, m, "profile")
     for g in m.generators:
-        _ref(d, "profile", g.profile, profiles, g.span)
-        _ref(d, "profile", g.price_profile, profiles, g.span)
+        _ref(d, "profile", g.profile, profiles, g.span, m, "profile")
+        _ref(d, "profile", g.price_profile, profiles, g.span, m, "price")
         if g.kind in ("pv", "wind") and g.profile is None:
             d.error("GRID012", f"{g.kind} generator '{g.name}' needs a 'profile'", g.span,
                     help="give the per-unit forecast, e.g. profile pv_day")
     for net in m.networks:
-        _ref(d, "profile", net.load_profile, profiles, net.span)
+        _ref(d, "profile", net.load_profile, profiles, net.span, m,
+             "load_profile")
     for pr in m.prices:
-        _ref(d, "profile", pr.profile, profiles, pr.span)
+        _ref(d, "profile", pr.profile, profiles, pr.span, m, "profile")
 
 
 def check_investments(m: ir.Model, d: Collector) -> None:
@@ -138,36 +200,37 @@ def check_investments(m: ir.Model, d: Collector) -> None:
     for inv in m.investments:
         if isinstance(inv, P.Reinforcement):
             for c in inv.candidates:
-                _ref(d, "line", c, lines, inv.span)
+                _ref(d, "line", c, lines, inv.span, m, "candidates", in_list=True)
             if inv.count.max > len(inv.candidates):
                 d.error("GRID023", f"count max {inv.count.max} exceeds the "
-                        f"{len(inv.candidates)} candidate lines", inv.span)
+                        f"{len(inv.candidates)} candidate lines", inv.count.span,
+                        help=f"at most {len(inv.candidates)} of the candidates can be built")
         elif isinstance(inv, P.MobileStorage):
-            _ref(d, "bus", inv.depot, buses, inv.span)
+            _ref(d, "bus", inv.depot, buses, inv.span, m, "depot")
             for c in inv.candidates:
-                _ref(d, "bus", c, buses, inv.span)
+                _ref(d, "bus", c, buses, inv.span, m, "candidates", in_list=True)
             for t in inv.types:
                 if not t.soc_min <= t.soc_init <= t.soc_max:
                     d.error("GRID024", f"type '{t.name}': soc_init outside soc range", t.span)
         elif isinstance(inv, P.EvBattery):
             for s in inv.sites:
-                _ref(d, "bus", s.bus, buses, s.span)
+                _ref(d, "bus", s.bus, buses, s.span, m, "")
         elif isinstance(inv, P.DgUnits | P.Substation):
-            _ref(d, "bus", inv.bus, buses, inv.span)
+            _ref(d, "bus", inv.bus, buses, inv.span, m, "at")
             if isinstance(inv, P.DgUnits):
-                _ref(d, "profile", inv.profile, profiles, inv.span)
+                _ref(d, "profile", inv.profile, profiles, inv.span, m, "profile")
         elif isinstance(inv, P.LineBuild):
             for c in inv.candidates:
-                _ref(d, "bus", c.from_bus, buses, c.span)
-                _ref(d, "bus", c.to_bus, buses, c.span)
+                _ref(d, "bus", c.from_bus, buses, c.span, m, "")
+                _ref(d, "bus", c.to_bus, buses, c.span, m, "")
         elif isinstance(inv, P.Stations):
             for s in inv.sites:
-                _ref(d, "station", s, sites, inv.span)
+                _ref(d, "station", s, sites, inv.span, m, "sites", in_list=True)
     for st in m.stations:
-        _ref(d, "bus", st.bus, buses, st.span)
+        _ref(d, "bus", st.bus, buses, st.span, m, "at")
         nodes = {n.id for a in m.areas for n in a.nodes}
         if st.road_node is not None and m.areas:
-            _ref(d, "road node", st.road_node, nodes, st.span)
+            _ref(d, "road node", st.road_node, nodes, st.span, m, "road_node")
 
 
 def check_areas(m: ir.Model, d: Collector) -> None:
@@ -175,7 +238,7 @@ def check_areas(m: ir.Model, d: Collector) -> None:
         regions = _unique(d, "region", ((r.name, r.span) for r in a.regions))
         _unique(d, "road node", ((n.id, n.span) for n in a.nodes))
         for n in a.nodes:
-            _ref(d, "region", n.region, regions, n.span)
+            _ref(d, "region", n.region, regions, n.span, m, "")
         kinds = {r.kind for r in a.regions}
         for needed in ("residential", "working", "commercial"):
             if needed not in kinds:
@@ -213,12 +276,12 @@ def check_scenarios(m: ir.Model, d: Collector) -> None:
         events = s.history.events if s.history is not None else ()
         for ev in events:
             for o in ev.outages:
-                _ref(d, "line", o.line, lines, o.span)
+                _ref(d, "line", o.line, lines, o.span, m, "")
         for sc in s.scenarios:
             for o in sc.outages:
-                _ref(d, "line", o.line, lines, o.span)
+                _ref(d, "line", o.line, lines, o.span, m, "outage")
             for sl in sc.scalings:
-                _ref(d, "scaling target", sl.target, targets, sl.span)
+                _ref(d, "scaling target", sl.target, targets, sl.span, m, "scale")
 
 
 def check_studies(m: ir.Model, d: Collector) -> None:
@@ -227,37 +290,70 @@ def check_studies(m: ir.Model, d: Collector) -> None:
     sets = {s.name for s in m.scenario_sets}
     for s in m.studies:
         if s.extends is not None:
-            _ref(d, "study", s.extends, set(studies), s.span)
+            _ref(d, "study", s.extends, set(studies), s.span, m, "extends")
         for w in s.without:
-            _ref(d, "investment", w, invs, s.span)
-        _ref(d, "scenario set", s.scenarios, sets, s.span)
+            _ref(d, "investment", w, invs, s.span, m, r"without(?:\s+\w+)*?")
+        _ref(d, "scenario set", s.scenarios, sets, s.span, m, "scenarios")
         for f in s.fixes:
-            _ref(d, "investment", f.investment, invs, f.span)
+            _ref(d, "investment", f.investment, invs, f.span, m, "fix")
         for o in s.overrides:
             _check_override(m, d, o)
-    # extends must be acyclic
+    # extends must be acyclic: report each cycle once, at its first study in the file
+    reported: set[frozenset[str]] = set()
     for s in m.studies:
         seen = [s.name]
         cur = s
         while cur.extends is not None and cur.extends in studies:
             if cur.extends in seen:
-                d.error("GRID045", f"study '{s.name}' extends itself: "
-                        + " -> ".join([*seen, cur.extends]), s.span)
+                cycle = seen[seen.index(cur.extends):]
+                if cur.extends == s.name and frozenset(cycle) not in reported:
+                    reported.add(frozenset(cycle))
+                    d.error("GRID045", f"study '{s.name}' extends itself: "
+                            + " -> ".join([*seen, cur.extends]),
+                            _locate(m, s.span, "extends", str(s.extends)),
+                            help="remove 'extends' from one of the studies "
+                                 + ", ".join(f"'{c}'" for c in cycle))
                 break
             seen.append(cur.extends)
             cur = studies[cur.extends]
     for sw in m.sweeps:
-        _ref(d, "study", sw.study, set(studies), sw.span)
+        _ref(d, "study", sw.study, set(studies), sw.span, m, "over")
         for case in sw.cases:
             for o in case.overrides:
                 _check_override(m, d, o)
 
 
+#: override fields that name another object, and what they name
+_REF_FIELDS = {"profile": "profile", "load_profile": "profile", "price_profile": "profile",
+               "bus": "bus", "slack_bus": "bus", "depot": "bus"}
+
+
 def _check_override(m: ir.Model, d: Collector, o: ir.Override) -> None:
     try:
-        resolve_path(m, o.path, o.value)
+        with warnings.catch_warnings():  # pydantic warns while re-validating a bad value
+            warnings.simplefilter("ignore")
+            resolve_path(m, o.path, o.value)
+        field = o.path.partition(".")[2]
+        if isinstance(o.value, str) and field in _REF_FIELDS:
+            what = _REF_FIELDS[field]
+            known = ({p.name for p in m.profiles} if what == "profile"
+                     else {b.id for n in m.networks for b in n.buses})
+            _ref(d, what, o.value, known, o.span, m, re.escape(o.path))
     except OverrideError as err:
         d.error("GRID048", str(err), o.span, help=err.help)
+    except ValueError as err:  # pydantic's ValidationError: the value does not fit the field
+        problem = err.errors()[0]["msg"] if isinstance(err, ValidationError) else str(err)
+        d.error("GRID048", f"'{o.path}' cannot be set to {_shown(o.value)}: "
+                f"{problem[:1].lower()}{problem[1:]}", o.span,
+                help="give a value of the field's own type")
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
 
 
 CHECKS = (check_unique_ids, check_network, check_connected, check_components,

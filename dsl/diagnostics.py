@@ -48,6 +48,7 @@ CODES: dict[str, str] = {
     "GRID047": "time window outside the horizon",
     "GRID048": "invalid override path",
     "GRID049": "inconsistent model",
+    "GRID050": "construct not supported by the compiler yet",
 }
 
 

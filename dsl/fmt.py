@@ -96,13 +96,13 @@ def _stmt(st: Stmt, depth: int, out: list[str]) -> None:
     if st.block is not None:
         inner: list[str] = []
         _stmts(st.block, depth + 1, inner)
-        if inner:
+        if inner or st.closing:
             line += " {"
             if st.trailing:
                 line += " " + _comment(st.trailing)
             out.append(line)
             out.extend(inner)
-            out.append(pad + "}")
+            out.append(pad + "}" + ("  " + _comment(st.closing) if st.closing else ""))
             return
         line += " {}"
     if st.trailing:

@@ -8,7 +8,9 @@ is given to the CST by `gridc.dsl.build`; the formatter prints the CST back.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import bisect
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -85,7 +87,8 @@ class Comment:
 @dataclass
 class Stmt:
     """A statement: its atoms, an optional block of nested statements, and the
-    comments written just above it (`leading`) or at the end of its first line."""
+    comments written just above it (`leading`), at the end of its first line (or of
+    its head, when the head wraps: `trailing`) and after its closing brace."""
 
     atoms: tuple[Atom, ...]
     span: Span
@@ -93,6 +96,7 @@ class Stmt:
     block_span: Span | None = None
     leading: list[Comment] = field(default_factory=list)
     trailing: Comment | None = None
+    closing: Comment | None = None  # after the block's closing brace
 
     @property
     def keyword(self) -> str:
@@ -111,19 +115,40 @@ class Document:
 # -------------------------------------------------------------------------- parsing
 
 
+#: Deepest nesting of { }, [ ] and ( ) accepted. Real models nest a few levels; the
+#: limit keeps the recursive CST builder, IR builders and formatter far from Python's
+#: recursion limit and gives a located diagnostic instead.
+MAX_NESTING = 64
+
+
+class _TooDeep(Exception):
+    def __init__(self, token: Token):
+        super().__init__("nesting too deep")
+        self.token = token
+
+
 class _BracketNewlines:
-    """Post-lexer: drop newlines inside [ ] and ( ) so lists and calls may wrap."""
+    """Post-lexer: drop newlines inside [ ] and ( ) so lists and calls may wrap; refuse
+    nesting deeper than MAX_NESTING."""
 
     always_accept = ("_NL",)
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
-        depth = 0
+        depth = 0  # inside [ ] and ( )
+        nesting = 0  # inside any bracket
         for tok in stream:
-            if tok.type in ("LSQB", "LPAR"):
-                depth += 1
-            elif tok.type in ("RSQB", "RPAR"):
-                depth = max(0, depth - 1)
-            elif tok.type == "_NL" and depth:
+            kind = tok.type
+            if kind in ("LSQB", "LPAR", "LBRACE"):
+                nesting += 1
+                if nesting > MAX_NESTING:
+                    raise _TooDeep(tok)
+                if kind != "LBRACE":
+                    depth += 1
+            elif kind in ("RSQB", "RPAR", "RBRACE"):
+                nesting = max(0, nesting - 1)
+                if kind != "RBRACE":
+                    depth = max(0, depth - 1)
+            elif kind == "_NL" and depth:
                 continue
             yield tok
 
@@ -133,28 +158,40 @@ def grammar_text() -> str:
     return GRAMMAR_PATH.read_text(encoding="utf-8")
 
 
-def _make_parser(comments: list[Token]) -> Lark:
+def _make_parser(on_comment: Callable[[Token], Any]) -> Lark:
     return Lark(
         grammar_text(),
         parser="lalr",
         propagate_positions=True,
         maybe_placeholders=False,
         postlex=_BracketNewlines(),
-        lexer_callbacks={"COMMENT": comments.append},
+        lexer_callbacks={"COMMENT": on_comment},
     )
 
 
-_COMMENTS: list[Token] = []
+class _CommentSink(threading.local):
+    """The comments lexed by the current parse, one list per thread: the shared parser
+    may be used from several threads at once (parallel sweeps)."""
+
+    def __init__(self) -> None:
+        self.tokens: list[Token] = []
+
+
+_SINK = _CommentSink()
+
+
+def _collect_comment(tok: Token) -> None:
+    _SINK.tokens.append(tok)
 
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    return _make_parser(_COMMENTS)
+    return _make_parser(_collect_comment)
 
 
 def lark_parser() -> Lark:
     """The bare LALR parser (used by the fuzzing tests)."""
-    return _make_parser([])
+    return _make_parser(lambda tok: None)
 
 
 def _span(path: str, meta: Any) -> Span:
@@ -170,25 +207,41 @@ def _span(path: str, meta: Any) -> Span:
 def _expected(tokens: set[str]) -> str:
     names = sorted({TERMINAL_NAMES.get(t, t.lower()) for t in tokens})
     if len(names) > 6:
-        names = names[:6] + ["..."]
+        names = [*names[:6], "..."]
     return "expected " + ", ".join(names)
 
 
 def parse_document(text: str, path: str, diags: Collector) -> Document | None:
     """Parse one file. On a syntax error, record a diagnostic and return None."""
-    _COMMENTS.clear()
+    lexed: list[Token] = []
+    _SINK.tokens = lexed
+    if text.startswith("\ufeff"):  # a byte order mark, as some editors write
+        text = text[1:]
     try:
         tree = _parser().parse(text if text.endswith("\n") else text + "\n")
     except UnexpectedInput as exc:
         _syntax_error(exc, text, path, diags)
         return None
+    except _TooDeep as exc:
+        tok = exc.token
+        line, col = tok.line or 1, tok.column or 1
+        diags.error("GRID002", f"nesting deeper than {MAX_NESTING} levels",
+                    Span(file=path, line=line, col=col, end_line=line, end_col=col + 1),
+                    help="blocks, lists and calls nest a few levels at most; "
+                         "is a closing bracket missing?")
+        return None
     comments = [
         Comment(str(t).rstrip(), Span(file=path, line=t.line or 1, col=t.column or 1,
                                       end_line=t.end_line or 1, end_col=t.end_column or 1))
-        for t in _COMMENTS
+        for t in lexed
     ]
     builder = _CstBuilder(path)
-    stmts = [builder.stmt(child) for child in tree.children if isinstance(child, Tree)]
+    try:
+        stmts = [builder.stmt(child) for child in tree.children if isinstance(child, Tree)]
+    except RecursionError:  # pragma: no cover - MAX_NESTING keeps well below the limit
+        diags.error("GRID002", "nesting too deep", Span(file=path, line=1, col=1,
+                                                         end_line=1, end_col=2))
+        return None
     trailing = _attach_comments(stmts, comments)
     return Document(path=path, text=text, statements=stmts, trailing_comments=trailing)
 
@@ -197,7 +250,8 @@ def _syntax_error(exc: UnexpectedInput, text: str, path: str, diags: Collector) 
     line = getattr(exc, "line", 1) or 1
     col = getattr(exc, "column", 1) or 1
     if isinstance(exc, UnexpectedCharacters):
-        ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else "?"
+        pos = exc.pos_in_stream or 0
+        ch = text[pos] if pos < len(text) else "?"
         span = Span(file=path, line=line, col=col, end_line=line, end_col=col + 1)
         diags.error("GRID001", f"unexpected character {ch!r}", span,
                     help="names start with a letter; numbers may carry a unit "
@@ -209,7 +263,7 @@ def _syntax_error(exc: UnexpectedInput, text: str, path: str, diags: Collector) 
         last = len(lines)
         span = Span(file=path, line=last, col=max(1, len(lines[-1])), end_line=last,
                     end_col=max(2, len(lines[-1]) + 1))
-        expected = getattr(exc, "expected", set()) or set()
+        expected: set[str] = set(getattr(exc, "expected", None) or ())
         diags.error("GRID003", "unexpected end of file", span,
                     help=_expected(set(expected)) + " (is a '}' or ']' missing?)")
     elif isinstance(exc, UnexpectedToken):
@@ -224,9 +278,17 @@ def _syntax_error(exc: UnexpectedInput, text: str, path: str, diags: Collector) 
 
 
 def _attach_comments(stmts: list[Stmt], comments: list[Comment]) -> list[Comment]:
-    """Attach each comment to the statement it annotates: a comment on the same line
-    as a statement's start trails it; a comment on its own line leads the next
-    statement (at any depth). Comments after the last statement are returned."""
+    """Attach each comment to the statement it annotates.
+
+    A comment at the end of a line trails the (outermost) statement starting on that
+    line, else a statement whose head ends there (a wrapped list, an inline table),
+    else the block whose closing brace is on that line. A comment on its own line
+    leads the next statement (at any depth), or, after the last statement of a block,
+    is kept at the end of that block. Comments after the last statement are returned.
+    Runs in O((statements + comments) log statements).
+    """
+    if not comments:
+        return []
     flat: list[Stmt] = []
 
     def walk(items: list[Stmt]) -> None:
@@ -236,36 +298,59 @@ def _attach_comments(stmts: list[Stmt], comments: list[Comment]) -> list[Comment
                 walk(s.block)
 
     walk(stmts)
-    starts = {s.span.line: s for s in flat}
-    code_lines: set[int] = set()
-    for s in flat:
-        code_lines.add(s.span.line)
     ordered = sorted(flat, key=lambda s: (s.span.line, s.span.col))
+    start_lines = [s.span.line for s in ordered]
+    starts: dict[int, Stmt] = {}
+    head_ends: dict[int, Stmt] = {}
+    block_ends: dict[int, Stmt] = {}
+    for s in flat:
+        starts.setdefault(s.span.line, s)
+        if s.atoms:
+            head_ends.setdefault(s.atoms[-1].span.end_line, s)
+        if s.block_span is not None:
+            block_ends.setdefault(s.block_span.end_line, s)
+    # (block span, statement) for every block, in opening order
+    blocks = sorted(((s.block_span, s) for s in flat if s.block_span is not None),
+                    key=lambda b: (b[0].line, b[0].col))
+    open_blocks: list[tuple[Span, Stmt]] = []
+    next_block = 0
     leftover: list[Comment] = []
-    for c in comments:
-        owner = starts.get(c.span.line)
+    for c in sorted(comments, key=lambda c: (c.span.line, c.span.col)):
+        line = c.span.line
+        owner = starts.get(line)
         if owner is not None and owner.trailing is None and c.span.col > owner.span.col:
             owner.trailing = c
             continue
-        nxt = next((s for s in ordered if s.span.line > c.span.line), None)
-        if nxt is None:
-            # a comment at the end of a block closes that block: keep it in the
-            # innermost statement whose block encloses it
-            enclosing = [s for s in ordered if s.block_span is not None
-                         and s.block_span.line <= c.span.line <= s.block_span.end_line]
-            if enclosing:
-                enclosing[-1].block.append(_comment_stmt(c))  # type: ignore[union-attr]
-            else:
-                leftover.append(c)
+        owner = head_ends.get(line)
+        if owner is not None and owner.trailing is None \
+                and c.span.col >= owner.atoms[-1].span.end_col:
+            owner.trailing = c
+            continue
+        owner = block_ends.get(line)
+        if owner is not None and owner.closing is None and owner.block_span is not None \
+                and c.span.col >= owner.block_span.end_col:
+            owner.closing = c
+            continue
+        # the innermost block enclosing the comment's line
+        while next_block < len(blocks) and blocks[next_block][0].line <= line:
+            opening = blocks[next_block]
+            while open_blocks and open_blocks[-1][0].end_line < opening[0].line:
+                open_blocks.pop()
+            open_blocks.append(opening)
+            next_block += 1
+        while open_blocks and open_blocks[-1][0].end_line < line:
+            open_blocks.pop()
+        k = bisect.bisect_right(start_lines, line)
+        nxt = ordered[k] if k < len(ordered) else None
+        if open_blocks and (nxt is None or open_blocks[-1][0].end_line < nxt.span.line):
+            # a comment at the end of a block closes that block: keep it there
+            enclosing = open_blocks[-1][1]
+            assert enclosing.block is not None
+            enclosing.block.append(_comment_stmt(c))
+        elif nxt is not None:
+            nxt.leading.append(c)
         else:
-            enclosing = [s for s in ordered if s.block_span is not None
-                         and s.block_span.line <= c.span.line < nxt.span.line
-                         and s.block_span.end_line >= c.span.line
-                         and s.block_span.end_line < nxt.span.line]
-            if enclosing:
-                enclosing[-1].block.append(_comment_stmt(c))  # type: ignore[union-attr]
-            else:
-                nxt.leading.append(c)
+            leftover.append(c)
     return leftover
 
 
@@ -310,7 +395,7 @@ class _CstBuilder:
         if data == "quantity":
             number = node.children[0]
             unit = self.unit(node.children[1]) if len(node.children) > 1 else None
-            return Atom(kind="number", span=span, value=float(number), unit=unit,
+            return Atom(kind="number", span=span, value=float(str(number)), unit=unit,
                         text=str(number))
         if data == "range":
             lo, hi = (self.atom(c) for c in node.children if isinstance(c, Tree))

@@ -10,6 +10,7 @@ start comments in both.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from gridc.dsl.diagnostics import Collector
@@ -18,10 +19,49 @@ from gridc.dsl.spans import Span
 _HEADER = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[([^\]]*)\])?$")
 
 
-@dataclass(frozen=True)
 class Cell:
-    text: str
-    span: Span
+    """One table cell: its text and where it was written.
+
+    The `Span` (a validated pydantic model) is built only when asked for, which is
+    rare (a diagnostic, the span of a row): a large CSV file holds hundreds of
+    thousands of cells, and building a span for each dominated the reading time.
+    """
+
+    __slots__ = ("_span", "col", "end_col", "file", "line", "text")
+
+    def __init__(self, text: str, span: Span | None = None, *, file: str = "",
+                 line: int = 1, col: int = 1, end_col: int = 2):
+        self.text = text
+        self._span = span
+        if span is not None:
+            file, line, col, end_col = span.file, span.line, span.col, span.end_col
+        self.file, self.line, self.col, self.end_col = file, line, col, end_col
+
+    @property
+    def span(self) -> Span:
+        if self._span is None:
+            self._span = Span(file=self.file, line=self.line, col=self.col,
+                              end_line=self.line, end_col=self.end_col)
+        return self._span
+
+    def __repr__(self) -> str:
+        return f"Cell({self.text!r}, {self.file}:{self.line}:{self.col})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Cell):
+            return NotImplemented
+        return (self.text, self.file, self.line, self.col, self.end_col) == \
+            (other.text, other.file, other.line, other.col, other.end_col)
+
+    def __hash__(self) -> int:
+        return hash((self.text, self.file, self.line, self.col))
+
+
+def row_span(cells: tuple[Cell, ...] | list[Cell]) -> Span:
+    """The span from the first to the last cell of a (non-empty) row."""
+    first, last = cells[0], cells[-1]
+    return Span(file=first.file, line=first.line, col=first.col, end_line=last.line,
+                end_col=last.end_col)
 
 
 @dataclass(frozen=True)
@@ -46,25 +86,29 @@ class Table:
 
 
 def _strip_comment(line: str) -> str:
-    for marker in ("//", "#"):
-        k = line.find(marker)
-        if k >= 0:
-            line = line[:k]
+    if "/" in line or "#" in line:
+        for marker in ("//", "#"):
+            k = line.find(marker)
+            if k >= 0:
+                line = line[:k]
     return line
+
+
+_WORD = re.compile(r"[^ \t]+")
 
 
 def _split(line: str, sep: str | None) -> list[tuple[int, str]]:
     """Cells of one line with their 0-based start offsets."""
-    out: list[tuple[int, str]] = []
     if sep is None:
-        for m in re.finditer(r"[^ \t]+", line):
-            out.append((m.start(), m.group()))
-        return out
+        return [(m.start(), m.group()) for m in _WORD.finditer(line)]
+    out: list[tuple[int, str]] = []
     pos = 0
     for part in line.split(sep):
         stripped = part.strip()
-        lead = len(part) - len(part.lstrip())
-        out.append((pos + lead, stripped))
+        if len(stripped) == len(part):
+            out.append((pos, part))
+        else:
+            out.append((pos + len(part) - len(part.lstrip()), stripped))
         pos += len(part) + 1
     return out
 
@@ -82,20 +126,18 @@ def read_rows(
     """Read header and rows from `text`, whose first character sits at (line0, col0)."""
     columns: list[Column] = []
     rows: list[tuple[Cell, ...]] = []
+    ncols = 0
     for k, raw in enumerate(text.split("\n")):
+        body = _strip_comment(raw.rstrip("\r"))
+        if not body or body.isspace():
+            continue
         line_no = line0 + k
         base_col = col0 if k == 0 else 1
-        body = _strip_comment(raw.rstrip("\r"))
-        if not body.strip():
-            continue
         cells = _split(body, sep)
-        spans = [
-            Span(file=file, line=line_no, col=base_col + off, end_line=line_no,
-                 end_col=base_col + off + max(1, len(txt)))
-            for off, txt in cells
-        ]
         if not columns:
-            for (_, txt), span in zip(cells, spans):
+            for off, txt in cells:
+                span = Span(file=file, line=line_no, col=base_col + off, end_line=line_no,
+                            end_col=base_col + off + max(1, len(txt)))
                 m = _HEADER.match(txt)
                 if not m:
                     diags.error("GRID030", f"bad column header '{txt}'", span,
@@ -103,14 +145,17 @@ def read_rows(
                                      "e.g. from to r[ohm] x[ohm] rating[kVA]")
                     return None
                 columns.append(Column(m.group(1), m.group(2) or None, span))
+            ncols = len(columns)
             continue
-        if len(cells) != len(columns):
-            span = spans[0].to(spans[-1])
+        row = tuple(Cell(txt, file=file, line=line_no, col=base_col + off,
+                         end_col=base_col + off + (len(txt) or 1))
+                    for off, txt in cells)
+        if len(row) != ncols:
             diags.error("GRID034",
-                        f"row has {len(cells)} cells but the header has {len(columns)}",
-                        span, help="header: " + " ".join(c.name for c in columns))
+                        f"row has {len(row)} cells but the header has {ncols}",
+                        row_span(row), help="header: " + " ".join(c.name for c in columns))
             continue
-        rows.append(tuple(Cell(txt, sp) for (_, txt), sp in zip(cells, spans)))
+        rows.append(row)
     if not columns:
         diags.error("GRID030", "table has no header row", whole,
                     help="the first row names the columns, e.g. from to r[ohm] x[ohm]")
@@ -128,10 +173,30 @@ def parse_inline(token_text: str, span: Span, diags: Collector) -> Table | None:
     return read_rows(body, span.file, line0, col0, None, span, "inline", diags)
 
 
+#: Error-free CSV tables by (display path, text): a model often reads several
+#: columns of one profile file, each through its own statement. Tables are immutable,
+#: and the key holds the whole text, so a changed file is read afresh. Tables with
+#: errors are never kept, so their diagnostics are reported on every load.
+_CSV_CACHE: OrderedDict[tuple[str, str], Table] = OrderedDict()
+_CSV_CACHE_SIZE = 4
+
+
 def parse_csv(text: str, file: str, ref_span: Span, source: str,
               diags: Collector) -> Table | None:
-    whole = Span(file=file, line=1, col=1, end_line=1, end_col=2)
-    table = read_rows(text, file, 1, 1, ",", whole, source, diags)
+    if text.startswith("\ufeff"):  # a byte order mark, as spreadsheets write
+        text = text[1:]
+    key = (file, text)
+    table = _CSV_CACHE.get(key)
     if table is None:
-        return None
+        errors = len(diags.items)
+        whole = Span(file=file, line=1, col=1, end_line=1, end_col=2)
+        table = read_rows(text, file, 1, 1, ",", whole, source, diags)
+        if table is None:
+            return None
+        if len(diags.items) == errors:
+            _CSV_CACHE[key] = table
+            while len(_CSV_CACHE) > _CSV_CACHE_SIZE:
+                _CSV_CACHE.popitem(last=False)
+    else:
+        _CSV_CACHE.move_to_end(key)
     return Table(columns=table.columns, rows=table.rows, span=ref_span, source=source)

@@ -10,6 +10,8 @@ so '400 kCNY' converts to 400000 CNY and 'kW' where money is expected is an erro
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -83,8 +85,21 @@ class UnitError(Exception):
         self.help = help
 
 
+#: What a unit may look like: the grammar's `unit` (names with small integer powers
+#: joined by / or *), or %. CSV and table headers are free text, and pint evaluates
+#: what it is given (`10**10**10` would never return), so anything else is refused.
+_UNIT_TEXT = re.compile(
+    r"\s*(%|[A-Za-z_][A-Za-z0-9_.]*(\^-?[0-9]{1,2})?"
+    r"(\s*[/*]\s*[A-Za-z_][A-Za-z0-9_.]*(\^-?[0-9]{1,2})?)*)\s*"
+)
+
+
 def _parse_unit(text: str) -> pint.Unit:
     ureg = registry()
+    if not _UNIT_TEXT.fullmatch(text):
+        raise UnitError("GRID020", f"unknown unit '{text}'",
+                        "units are names with small powers joined by / or *, like kW, kWh, "
+                        "kvar, kV, ohm, km, h, y, %, CNY, kCNY/y, CNY/kWh, m^2")
     try:
         return ureg.Unit(text.replace("%", "percent"))
     except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError,
@@ -114,7 +129,15 @@ def factor(unit: str | None, expect: Expect) -> float:
             f"'{unit}' is not {expect.what}",
             f"expected {expect.what} such as {expect.example}",
         )
-    return float(ureg.Quantity(1.0, src).to(target).magnitude)
+    problem = UnitError("GRID020", f"unit '{unit}' is out of range",
+                        f"write {expect.what} such as {expect.example}")
+    try:
+        value = float(ureg.Quantity(1.0, src).to(target).magnitude)
+    except (ArithmeticError, ValueError) as exc:  # e.g. %^-99 overflows a float
+        raise problem from exc
+    if not math.isfinite(value) or value == 0.0:
+        raise problem
+    return value
 
 
 def convert(value: float, unit: str | None, expect: Expect) -> float:

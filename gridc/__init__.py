@@ -17,10 +17,11 @@ __version__ = "0.1.0"
 
 
 def compile(model: ir.Model, study: str | None = None, **options: Any) -> Any:  # noqa: A001
-    """Lower a model (for one study) to an optimisation problem: see gridc.compiler."""
-    from gridc.compiler import compile_model
+    """Lower a model (for one study) to a `gridc.runtime.problem.Problem`; call its
+    `.solve()` to get a `Result`. See gridc.compiler for the model it builds."""
+    from gridc.runtime.problem import Problem
 
-    return compile_model(model, study=study, **options)
+    return Problem.from_ir(model, study=study, **options)
 
 
 __all__ = ["GridError", "compile", "ir", "load", "parse"]

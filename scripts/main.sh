@@ -8,4 +8,4 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
 "$VENV/bin/python" -m pip install --quiet -e .
-"$VENV/bin/gridc" check models/ieee33.grid "$@"
+"$VENV/bin/gridc" solve models/ieee33_operation.grid --out out/ieee33_operation "$@"

@@ -8,13 +8,14 @@ at its own line and column (in the CSV file when it came from one).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
-from gridc.dsl.build.reader import Context
+from gridc.dsl.build.reader import Context, unit_help
 from gridc.dsl.diagnostics import did_you_mean
 from gridc.dsl.spans import Span
-from gridc.dsl.tables import Table
+from gridc.dsl.tables import Cell, Table, row_span
 from gridc.dsl.units import Expect, UnitError, factor
 
 
@@ -30,10 +31,22 @@ class Col:
     aliases: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
 class Row:
-    values: dict[str, Any]
-    span: Span
+    """The typed values of one row; its span (first to last cell) is built on first
+    use, since most rows (e.g. of an 8,760-step profile) never need one."""
+
+    __slots__ = ("_cells", "_span", "values")
+
+    def __init__(self, values: dict[str, Any], cells: tuple[Cell, ...]):
+        self.values = values
+        self._cells = cells
+        self._span: Span | None = None
+
+    @property
+    def span(self) -> Span:
+        if self._span is None:
+            self._span = row_span(self._cells)
+        return self._span
 
 
 _TRUE = {"1", "true", "yes", "y", "open"}
@@ -69,7 +82,8 @@ def read_columns(ctx: Context, table: Table, spec: dict[str, Col], what: str) ->
             except UnitError as err:
                 ctx.error(err.code, f"column '{column.name}': {err}", column.span,
                           help=f"write the header as {column.name}[{col.expect.unit or '-'}]"
-                               f"; {err.help}")
+                               + ("" if err.code == "GRID022"
+                                  else f"; {unit_help(err, column.unit)}"))
                 ok = False
         elif column.unit is not None:
             ctx.error("GRID021", f"column '{column.name}' takes no unit", column.span)
@@ -92,9 +106,15 @@ def read_columns(ctx: Context, table: Table, spec: dict[str, Col], what: str) ->
                 continue
             cell = cells[i]
             text = cell.text
-            if col.kind == "quantity":
+            if col.kind == "quantity" and not text:
+                ctx.error("GRID031", f"empty cell in column '{key}'", cell.span,
+                          help="write a number; the unit is in the header")
+                good = False
+            elif col.kind == "quantity":
                 try:
                     values[key] = float(text) * factors[key]
+                    if not math.isfinite(values[key]):
+                        raise ValueError(text)
                 except ValueError:
                     ctx.error("GRID031", f"'{text}' is not a number (column '{key}')",
                               cell.span, help="write a plain number; the unit is in the header")
@@ -107,18 +127,20 @@ def read_columns(ctx: Context, table: Table, spec: dict[str, Col], what: str) ->
                     values[key] = int(f)
                 except ValueError:
                     ctx.error("GRID031", f"'{text}' is not a whole number (column '{key}')",
-                              cell.span)
+                              cell.span, help="write a count such as 0, 1 or 12")
                     good = False
             elif col.kind == "ref":
                 if not text:
-                    ctx.error("GRID031", f"empty cell in column '{key}'", cell.span)
+                    ctx.error("GRID031", f"empty cell in column '{key}'", cell.span,
+                              help="write a name or a bus number")
                     good = False
                 values[key] = text[:-2] if text.endswith(".0") else text
             elif col.kind == "bool":
                 low = text.lower()
                 if low not in _TRUE | _FALSE:
-                    ctx.error("GRID031", f"'{text}' is not one of open/closed/yes/no",
-                              cell.span)
+                    ctx.error("GRID031", f"'{text}' is not one of open/closed/yes/no "
+                              f"(column '{key}')", cell.span,
+                              help="write open/closed, yes/no, true/false or 1/0")
                     good = False
                 values[key] = low in _TRUE
             elif col.kind == "word":
@@ -128,5 +150,5 @@ def read_columns(ctx: Context, table: Table, spec: dict[str, Col], what: str) ->
                     good = False
                 values[key] = text
         if good:
-            rows.append(Row(values, cells[0].span.to(cells[-1].span)))
+            rows.append(Row(values, cells))
     return rows

@@ -5,7 +5,15 @@ from __future__ import annotations
 from gridc.dsl import ir
 from gridc.dsl.build.columns import Col, read_columns
 from gridc.dsl.build.head import read_head
-from gridc.dsl.build.reader import KIND_WORDS, Block, Context, read_file, to_float, to_numbers
+from gridc.dsl.build.reader import (
+    KIND_WORDS,
+    Block,
+    Context,
+    read_file,
+    to_float,
+    to_numbers,
+    unit_help,
+)
 from gridc.dsl.syntax import Atom, Stmt
 from gridc.dsl.tables import parse_csv
 from gridc.dsl.units import (
@@ -44,12 +52,13 @@ def build_horizon(ctx: Context, st: Stmt) -> ir.Horizon | None:
     if len(a) == 4 and a[2].kind == "kw" and a[2].value == "step":
         total = to_float(ctx, a[1], DURATION, positive)
         step = to_float(ctx, a[3], DURATION, positive)
-        if total is None or step is None:
+        if total is None or step is None or total <= 0 or step <= 0:
             return None
         steps = total / step
         if abs(steps - round(steps)) > 1e-9:
-            ctx.error("GRID023", f"the horizon {a[1].text} is not a whole number of steps",
-                      st.span, help="choose a step that divides the horizon")
+            ctx.error("GRID023", f"a horizon of {total:g} h is not a whole number of "
+                      f"{step:g} h steps", a[1].span.to(a[3].span),
+                      help="choose a step that divides the horizon")
             return None
         return ir.Horizon(span=st.span, steps=round(steps), step_h=step)
     ctx.error("GRID014", "malformed horizon", st.span, help="write e.g. 'horizon 24 h step 1 h'")
@@ -63,7 +72,8 @@ def build_economics(ctx: Context, st: Stmt) -> ir.Economics | None:
         try:
             factor(currency, Expect("CNY", "a currency", "CNY"))
         except UnitError:
-            ctx.error("GRID020", f"unknown currency '{currency}'", st.span,
+            ctx.error("GRID020", f"unknown currency '{currency}'",
+                      b.by_key["currency"][0].atoms[1].span,
                       help="currencies: CNY, Yuan, kCNY, kYuan, MCNY")
     discount = b.quantity("discount", FRACTION, default=0.08, check=in_unit_interval)
     life = b.quantity("life", LIFETIME, default=30.0, check=positive)
@@ -84,7 +94,9 @@ def _profile_unit(ctx: Context, unit: str | None, atom_span: object) -> tuple[st
     for expect in PROFILE_UNITS:
         try:
             return expect.unit, factor(unit, expect)
-        except UnitError:
+        except UnitError as err:
+            if err.code == "GRID020":  # an unknown unit, not one of the wrong kind
+                raise UnitError(err.code, str(err), unit_help(err, unit)) from None
             continue
     raise UnitError("GRID021", f"'{unit}' is not a unit a profile can take",
                     "profiles are per unit (no unit), prices (CNY/kWh), powers (kW) "
@@ -164,7 +176,7 @@ def _only(table, idx):  # type: ignore[no-untyped-def]
 def build_load(ctx: Context, st: Stmt) -> ir.Load | None:
     usage = "load NAME at BUS { p 100 kW, q 50 kvar, priority 2, profile NAME }"
     head = read_head(ctx, st, ("name", "at"), usage)
-    b = Block(ctx, st.block or [], st.span, f"load '{head.name}'")
+    b = Block(ctx, st.block or [], st.span, f"load{head.named}")
     p = b.quantity("p", POWER, check=non_negative)
     q = b.quantity("q", POWER, default=0.0)
     prio = b.quantity("priority", FRACTION, default=1.0, check=non_negative)
@@ -194,7 +206,7 @@ def build_generator(ctx: Context, st: Stmt) -> ir.Generator | None:
         head.kind = None
     if head.at is None:
         ctx.error("GRID012", "a generator needs a bus: 'at BUS'", st.span, help=usage)
-    b = Block(ctx, st.block or [], st.span, f"generator '{head.name}'")
+    b = Block(ctx, st.block or [], st.span, f"generator{head.named}")
     p_max = b.quantity("p_max", POWER, check=non_negative)
     p_min = b.quantity("p_min", POWER, default=0.0, check=non_negative)
     q_max = b.quantity("q_max", POWER, default=None)
@@ -205,7 +217,8 @@ def build_generator(ctx: Context, st: Stmt) -> ir.Generator | None:
     curtail = b.quantity("curtailment", PRICE_ENERGY, default=0.0, check=non_negative)
     b.finish()
     if p_max is not None and p_min is not None and p_min > p_max:
-        ctx.error("GRID024", f"p_min {p_min:g} kW exceeds p_max {p_max:g} kW", st.span)
+        ctx.error("GRID024", f"p_min {p_min:g} kW exceeds p_max {p_max:g} kW",
+                  b.span_of("p_min"), help="p_min must not exceed p_max")
         return None
     if None in (head.name, head.kind, head.at, p_max, p_min, fuel, curtail):
         return None
@@ -220,7 +233,7 @@ def build_storage(ctx: Context, st: Stmt) -> ir.Storage | None:
     head = read_head(ctx, st, ("name", "at"), usage)
     if head.at is None:
         ctx.error("GRID012", "a storage unit needs a bus: 'at BUS'", st.span, help=usage)
-    b = Block(ctx, st.block or [], st.span, f"storage '{head.name}'")
+    b = Block(ctx, st.block or [], st.span, f"storage{head.named}")
     power = b.quantity("power", POWER, check=positive)
     energy = b.quantity("energy", ENERGY, check=positive)
     eff = b.quantity("efficiency", FRACTION, default=0.95, check=efficiency)
@@ -233,7 +246,7 @@ def build_storage(ctx: Context, st: Stmt) -> ir.Storage | None:
     init = soc_init if soc_init is not None else (soc[0] + soc[1]) / 2
     if not soc[0] <= init <= soc[1]:
         ctx.error("GRID024", f"soc_init {init:g} lies outside soc {soc[0]:g} .. {soc[1]:g}",
-                  st.span)
+                  b.span_of("soc_init"), help="the initial state of charge must lie within soc")
         return None
     return ir.Storage(span=st.span, name=head.name, bus=head.at, power_kw=power,
                       energy_kwh=energy, efficiency=eff, soc_min=soc[0], soc_max=soc[1],
@@ -286,5 +299,7 @@ def build_price(ctx: Context, st: Stmt) -> ir.Price | None:
         if value is None:
             return None
         return ir.Price(span=st.span, kind=kind, value=value)  # type: ignore[arg-type]
-    ctx.error("GRID014", "malformed price", st.span, help=usage)
+    ctx.error("GRID014", f"malformed price: unexpected {KIND_WORDS.get(a[3].kind, a[3].kind)}"
+              if len(a) > 3 else "malformed price", a[3].span if len(a) > 3 else st.span,
+              help=usage)
     return None

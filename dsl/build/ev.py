@@ -32,7 +32,7 @@ NODE_COLUMNS = {"id": Col("ref", True), "x": Col("quantity", True, LENGTH),
 
 def build_area(ctx: Context, st: Stmt) -> P.EvArea | None:
     head = read_head(ctx, st, usage="area NAME { region R1 : residential, nodes table {...} }")
-    b = Block(ctx, st.block or [], st.span, f"area '{head.name}'")
+    b = Block(ctx, st.block or [], st.span, f"area{head.named}")
     regions = []
     for r in b.all("region"):
         rh = read_head(ctx, r, ("name", "kind"), "region NAME : residential|working|commercial")
@@ -41,7 +41,7 @@ def build_area(ctx: Context, st: Stmt) -> P.EvArea | None:
                       rh.kind_atom.span if rh.kind_atom else r.span,
                       help=did_you_mean(rh.kind or "", REGION_KINDS, "kinds"))
             continue
-        rb = Block(ctx, r.block or [], r.span, f"region '{rh.name}'")
+        rb = Block(ctx, r.block or [], r.span, f"region{rh.named}")
         weight = rb.quantity("weight", FRACTION, default=1.0, check=positive)
         rb.finish()
         if rh.name and weight is not None:
@@ -59,14 +59,15 @@ def build_area(ctx: Context, st: Stmt) -> P.EvArea | None:
 
 
 def build_fleet(ctx: Context, st: Stmt) -> P.Fleet | None:
-    usage = "fleet NAME : plug_in|swap { per_day 200, battery 50 kWh, consumption 0.25 kWh/km, ... }"
+    usage = ("fleet NAME : plug_in|swap { per_day 200, battery 50 kWh, "
+             "consumption 0.25 kWh/km, ... }")
     head = read_head(ctx, st, ("name", "kind"), usage)
     if head.kind not in ("plug_in", "swap"):
         ctx.error("GRID015", f"unknown fleet kind '{head.kind}'",
                   head.kind_atom.span if head.kind_atom else st.span,
                   help=did_you_mean(head.kind or "", ["plug_in", "swap"], "kinds"))
         return None
-    b = Block(ctx, st.block or [], st.span, f"fleet '{head.name}'")
+    b = Block(ctx, st.block or [], st.span, f"fleet{head.named}")
     per_day = b.integer("per_day")
     battery = b.quantity("battery", ENERGY, check=positive)
     use = b.quantity("consumption", ENERGY_PER_LENGTH, check=positive)
@@ -95,7 +96,8 @@ FAMILIES = {"gamma": ("shape", "scale", "loc"), "gev": ("c", "loc", "scale"),
 
 def _distribution(ctx: Context, atom: Atom, span_owner: Stmt) -> P.Distribution | None:
     if atom.kind != "call" or atom.value not in FAMILIES:
-        ctx.error("GRID015", "expected a distribution", atom.span,
+        ctx.error("GRID015", f"unknown distribution '{atom.value}'" if atom.kind == "call"
+                  else "expected a distribution", atom.span,
                   help="gamma(shape = 6, scale = 1.3 h), gev(c = 0, loc = 8 h, scale = 2 h), "
                        "lognormal(mu = -1.5, sigma = 0.6) or normal(mean = 8 h, std = 1 h)")
         return None
@@ -148,7 +150,7 @@ def build_station(ctx: Context, st: Stmt) -> P.StationSite | None:
     head = read_head(ctx, st, ("name", "at"), usage)
     if head.at is None:
         ctx.error("GRID012", "a station site needs a bus: 'at BUS'", st.span, help=usage)
-    b = Block(ctx, st.block or [], st.span, f"station '{head.name}'")
+    b = Block(ctx, st.block or [], st.span, f"station{head.named}")
     road = b.ref("road_node", default=None)
     land = b.quantity("land", PRICE_AREA, check=non_negative)
     area = b.quantity("area_max", AREA, check=positive)

@@ -22,6 +22,15 @@ class Head:
     extends: str | None = None
     over: str | None = None
 
+    @property
+    def named(self) -> str:
+        """" 'NAME'" to follow the construct's keyword in messages, or "" if unnamed."""
+        return f" '{self.name}'" if self.name is not None else ""
+
+
+#: what must follow each linking keyword of a head
+_NEEDS = {"at": "a bus", "extends": "the name of a study", "over": "the name of a study"}
+
 
 def read_head(ctx: Context, st: Stmt, allow: Iterable[str] = ("name",),
               usage: str = "") -> Head:
@@ -48,9 +57,16 @@ def read_head(ctx: Context, st: Stmt, allow: Iterable[str] = ("name",),
                 and nxt is not None and nxt.kind == "name":
             setattr(head, str(a.value), str(nxt.value))
             i += 2
+        elif a.kind == "kw" and a.value in allowed and a.value in _NEEDS:
+            shown = f"found {KIND_WORDS.get(nxt.kind, nxt.kind)}" if nxt is not None \
+                else "found nothing"
+            ctx.error("GRID014", f"'{a.value}' needs {_NEEDS[str(a.value)]}, {shown}",
+                      nxt.span if nxt is not None else a.span,
+                      help=f"write it as: {usage}" if usage else None)
+            break
         else:
-            ctx.error("GRID014", f"unexpected {KIND_WORDS.get(a.kind, a.kind)} "
-                      f"{a.text or ''}".rstrip() + f" in '{st.keyword}'", a.span,
+            what = f"'{a.text}'" if a.text else KIND_WORDS.get(a.kind, a.kind)
+            ctx.error("GRID014", f"unexpected {what} in '{st.keyword}'", a.span,
                       help=f"write it as: {usage}" if usage else None)
             break
     if "name" in allowed and head.name is None and "name?" not in allowed:

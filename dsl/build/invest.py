@@ -60,9 +60,10 @@ def count(b: Block, span: Span) -> P.CountBounds | None:
         return None
     lo, hi = rng
     if not (float(lo).is_integer() and float(hi).is_integer()):
-        b.ctx.error("GRID023", "count bounds must be whole numbers", span)
+        b.ctx.error("GRID023", f"count bounds must be whole numbers, found {lo:g} .. {hi:g}",
+                    b.span_of("count"), help="write e.g. 'count 0 .. 2'")
         return None
-    return P.CountBounds(span=span, min=int(lo), max=int(hi))
+    return P.CountBounds(span=b.span_of("count"), min=int(lo), max=int(hi))
 
 
 def _reinforcement(ctx: Context, st: Stmt, head: Head, b: Block) -> P.Reinforcement | None:
@@ -77,7 +78,7 @@ def _reinforcement(ctx: Context, st: Stmt, head: Head, b: Block) -> P.Reinforcem
 
 def _mess_type(ctx: Context, st: Stmt) -> P.MobileStorageType | None:
     head = read_head(ctx, st, usage="type NAME { power 300 kW, energy 600 kWh, install ... }")
-    b = Block(ctx, st.block or [], st.span, f"type '{head.name}'")
+    b = Block(ctx, st.block or [], st.span, f"type{head.named}")
     power = b.quantity("power", POWER, check=positive)
     energy = b.quantity("energy", ENERGY, check=positive)
     eff = b.quantity("efficiency", FRACTION, default=0.95, check=efficiency)
@@ -98,7 +99,7 @@ def _mess_type(ctx: Context, st: Stmt) -> P.MobileStorageType | None:
 def _mobile_storage(ctx: Context, st: Stmt, head: Head, b: Block) -> P.MobileStorage | None:
     types = [_mess_type(ctx, t) for t in b.all("type")]
     if not b.all("type"):
-        ctx.error("GRID012", f"investment '{head.name}' needs at least one 'type'", st.span,
+        ctx.error("GRID012", f"investment{head.named} needs at least one 'type'", st.span,
                   help="add e.g. 'type MESS1 { power 300 kW, energy 600 kWh, install 640 kCNY, "
                        "maintain 1.5 kCNY/y, life 10 y }'")
     cnt = count(b, st.span)
@@ -118,7 +119,7 @@ SITE_COLUMNS = {"bus": Col("ref", True), "evs": Col("int", True), "piles": Col("
 
 def _pack_type(ctx: Context, st: Stmt) -> P.PackType | None:
     head = read_head(ctx, st, usage="type NAME { pack 75 kWh, install 120 kCNY, ... }")
-    b = Block(ctx, st.block or [], st.span, f"type '{head.name}'")
+    b = Block(ctx, st.block or [], st.span, f"type{head.named}")
     pack = b.quantity("pack", ENERGY, check=positive)
     c = costs(b, "each", st.span)
     b.finish()
@@ -134,7 +135,7 @@ def _ev_battery(ctx: Context, st: Stmt, head: Head, b: Block) -> P.EvBattery | N
              for r in (read_columns(ctx, table, SITE_COLUMNS, "sites") if table else [])]
     types = [_pack_type(ctx, t) for t in b.all("type")]
     if not b.all("type"):
-        ctx.error("GRID012", f"investment '{head.name}' needs at least one 'type'", st.span,
+        ctx.error("GRID012", f"investment{head.named} needs at least one 'type'", st.span,
                   help="add e.g. 'type RB1 { pack 75 kWh, install 120 kCNY, maintain 2 kCNY/y, "
                        "life 8 y }'")
     ev_p = b.quantity("ev_power", POWER, check=positive)
@@ -169,7 +170,7 @@ def _dg(ctx: Context, st: Stmt, head: Head, b: Block) -> P.DgUnits | None:
     c = costs(b, "kW", st.span)
     b.finish()
     if head.at is None:
-        ctx.error("GRID012", f"investment '{head.name}' needs a bus: 'at BUS'", st.span,
+        ctx.error("GRID012", f"investment{head.named} needs a bus: 'at BUS'", st.span,
                   help="write e.g. 'invest wt : dg at 2 { ... }'")
     if None in (source, unit, cap, pf, c, head.at):
         return None
@@ -186,7 +187,7 @@ def _substation(ctx: Context, st: Stmt, head: Head, b: Block) -> P.Substation | 
     c = costs(b, "kW", st.span)
     b.finish()
     if head.at is None:
-        ctx.error("GRID012", f"investment '{head.name}' needs a bus: 'at BUS'", st.span)
+        ctx.error("GRID012", f"investment{head.named} needs a bus: 'at BUS'", st.span)
     if None in (ratings, existing, load_rate, pf, c, head.at):
         return None
     return P.Substation(span=st.span, name=head.name, bus=head.at, ratings_kva=ratings,
@@ -218,11 +219,14 @@ ROLES = ("charger_1", "charger_2", "swapper", "swap_storage")
 def _equipment(ctx: Context, st: Stmt) -> P.Equipment | None:
     head = read_head(ctx, st, ("name", "kind"), "equipment NAME : charger_1 { ... }")
     role = head.kind or head.name
+    if role is None:  # read_head has reported the missing name
+        return None
     if role not in ROLES:
-        ctx.error("GRID015", f"unknown equipment role '{role}'", st.atoms[1].span,
+        ctx.error("GRID015", f"unknown equipment role '{role}'",
+                  head.kind_atom.span if head.kind_atom is not None else st.atoms[-1].span,
                   help=did_you_mean(role or "", ROLES, "roles"))
         return None
-    b = Block(ctx, st.block or [], st.span, f"equipment '{head.name}'")
+    b = Block(ctx, st.block or [], st.span, f"equipment{head.named}")
     storage = role == "swap_storage"
     power = b.quantity("power", POWER, default=0.0, check=non_negative)
     area = b.quantity("area", AREA_PER_ENERGY if storage else AREA, check=non_negative)
@@ -254,9 +258,14 @@ def _stations(ctx: Context, st: Stmt, head: Head, b: Block) -> P.Stations | None
     layout = b.word("layout", ("integrated", "separate"), default="integrated")
     equipment = [_equipment(ctx, e) for e in b.all("equipment")]
     tr_st = b.all("transformer")
+    if len(tr_st) > 1:
+        ctx.error("GRID013", f"'transformer' is given twice in {b.what}",
+                  tr_st[1].atoms[0].span, help="keep one of them")
     transformer = _transformer(ctx, tr_st[0]) if tr_st else None
     if not tr_st:
-        ctx.error("GRID012", f"investment '{head.name}' needs a 'transformer {{ ... }}'", st.span)
+        ctx.error("GRID012", f"investment{head.named} needs a 'transformer {{ ... }}'", st.span,
+                  help="add e.g. 'transformer { ratings [630, 1000] kVA, install 1 kYuan/kVA, "
+                       "life 20 y }'")
     margin = b.quantity("margin", FRACTION, default=0.2, check=non_negative)
     sev_margin = b.quantity("sev_margin", FRACTION, default=0.5, check=non_negative)
     land_life = b.quantity("land_life", LIFETIME, default=50.0, check=positive)
@@ -284,7 +293,7 @@ BUILDERS: dict[str, Callable[[Context, Stmt, Head, Block], object]] = {
 def build_investment(ctx: Context, st: Stmt) -> object | None:
     head = read_head(ctx, st, ("name", "kind", "at"), USAGE)
     if head.kind is None:
-        ctx.error("GRID012", f"investment '{head.name}' needs a kind", st.span,
+        ctx.error("GRID012", f"investment{head.named} needs a kind", st.span,
                   help=f"write {USAGE}")
         return None
     builder = BUILDERS.get(head.kind)
@@ -293,7 +302,7 @@ def build_investment(ctx: Context, st: Stmt) -> object | None:
                   head.kind_atom.span if head.kind_atom else st.span,
                   help=did_you_mean(head.kind, BUILDERS, "kinds"))
         return None
-    block = Block(ctx, st.block or [], st.span, f"investment '{head.name}'")
+    block = Block(ctx, st.block or [], st.span, f"investment{head.named}")
     if head.name is None:
         return None
     return builder(ctx, st, head, block)

@@ -91,7 +91,7 @@ def _read_file(asm: Assembly, path: Path, text: str | None, stack: list[Path],
     if doc is None:
         return
     ctx = Context(diags=asm.diags, base_dir=path.parent, sources=asm.sources)
-    _build_document(asm, ctx, doc, path, stack + [path.resolve()], is_root=not stack)
+    _build_document(asm, ctx, doc, path, [*stack, path.resolve()], is_root=not stack)
 
 
 def _build_document(asm: Assembly, ctx: Context, doc: Document, path: Path,

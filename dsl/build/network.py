@@ -5,7 +5,7 @@ from __future__ import annotations
 from gridc.dsl import ir
 from gridc.dsl.build.columns import Col, Row, read_columns
 from gridc.dsl.build.head import read_head
-from gridc.dsl.build.reader import Block, Context, ref_text, to_float
+from gridc.dsl.build.reader import KIND_WORDS, Block, Context, ref_text, to_float, unit_help
 from gridc.dsl.syntax import Stmt
 from gridc.dsl.units import (
     FRACTION,
@@ -48,7 +48,7 @@ LINE_COLUMNS = {
 
 def build_network(ctx: Context, st: Stmt) -> ir.Network | None:
     head = read_head(ctx, st, usage=USAGE)
-    block = Block(ctx, st.block or [], st.span, f"network '{head.name}'")
+    block = Block(ctx, st.block or [], st.span, f"network{head.named}")
     base_kv, base_kva = _base(ctx, block)
     slack, slack_v = _slack(ctx, block)
     vlim = block.range("voltage", PER_UNIT, default=(0.95, 1.05))
@@ -85,8 +85,18 @@ def _base(ctx: Context, block: Block) -> tuple[float | None, float | None]:
         ctx.error("GRID012", f"{block.what} needs 'base'", block.owner,
                   help="add e.g. 'base 12.66 kV 10 MVA'")
         return None, None
+    _once(ctx, block, st)
     kv = kva = None
+    usage = "write e.g. 'base 12.66 kV 10 MVA'"
     for atom in st[0].atoms[1:]:
+        if atom.kind != "number":
+            ctx.error("GRID014", f"'base' takes a voltage and a power, found "
+                      f"{KIND_WORDS.get(atom.kind, atom.kind)}", atom.span, help=usage)
+            return None, None
+        if atom.unit is None:
+            ctx.error("GRID022", f"missing unit: is {atom.text} the base voltage or power?",
+                      atom.span, help=usage)
+            return None, None
         for expect in (VOLTAGE, POWER):
             try:
                 factor(atom.unit, expect)
@@ -99,8 +109,14 @@ def _base(ctx: Context, block: Block) -> tuple[float | None, float | None]:
                 kva = value
             break
         else:
-            ctx.error("GRID021", "'base' takes a voltage and a power",
-                      atom.span, help="write e.g. 'base 12.66 kV 10 MVA'")
+            try:
+                factor(atom.unit, POWER)
+            except UnitError as err:
+                if err.code == "GRID020":
+                    ctx.error(err.code, str(err), atom.span, help=unit_help(err, atom.unit))
+                    return None, None
+            ctx.error("GRID021", f"'{atom.unit}' is neither a voltage nor a power: 'base' "
+                      "takes a voltage and a power", atom.span, help=usage)
             return None, None
     if kv is None or kva is None:
         ctx.error("GRID012", "'base' needs both a voltage and a power", st[0].span,
@@ -115,6 +131,7 @@ def _slack(ctx: Context, block: Block) -> tuple[str | None, float]:
         ctx.error("GRID012", f"{block.what} needs 'slack'", block.owner,
                   help="add e.g. 'slack 1 at 1.0 pu'")
         return None, 1.0
+    _once(ctx, block, st)
     atoms = st[0].atoms[1:]
     bus = ref_text(atoms[0]) if atoms else None
     if bus is None:
@@ -128,6 +145,13 @@ def _slack(ctx: Context, block: Block) -> tuple[str | None, float]:
         ctx.error("GRID014", "unexpected value after the slack bus", atoms[1].span,
                   help="write e.g. 'slack 1 at 1.0 pu'")
     return bus, v
+
+
+def _once(ctx: Context, block: Block, stmts: list[Stmt]) -> None:
+    """Report a property read with `block.all` that is given more than once."""
+    if len(stmts) > 1:
+        ctx.error("GRID013", f"'{stmts[1].keyword}' is given twice in {block.what}",
+                  stmts[1].atoms[0].span, help="keep one of them")
 
 
 def _bus(row: Row) -> ir.Bus:

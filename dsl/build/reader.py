@@ -10,6 +10,8 @@ errors are shown at once.
 
 from __future__ import annotations
 
+import difflib
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,6 +197,13 @@ class Block:
             return self._missing(key, 'table { ... }  or  from "file.csv"', default)
         return read_table(self.ctx, st)
 
+    def span_of(self, key: str) -> Span:
+        """Where the value of `key` is written (the block's owner if it is not given)."""
+        found = self.by_key.get(key)
+        if found and len(found[0].atoms) > 1:
+            return found[0].atoms[1].span
+        return self.owner
+
     def finish(self) -> None:
         for key, stmts in self.by_key.items():
             if key not in self.accepted:
@@ -211,6 +220,26 @@ def _wrong(ctx: Context, atom: Atom, wanted: str) -> None:
               atom.span)
 
 
+#: units a planner writes most, for "did you mean" on an unknown unit
+COMMON_UNITS = ("W", "kW", "MW", "var", "kvar", "Mvar", "VA", "kVA", "MVA", "Wh", "kWh", "MWh",
+                "V", "kV", "ohm", "m", "km", "m2", "h", "min", "s", "y", "pu", "t", "CNY",
+                "kCNY", "MCNY", "Yuan", "kYuan", "CNY/kWh", "CNY/kW", "CNY/km", "kCNY/y",
+                "kWh/km", "km/h", "ohm/km")
+
+
+def unit_help(err: UnitError, unit: str | None) -> str:
+    """The help line of a unit error; an unknown unit gets the closest known spelling
+    (case-insensitively: 'kw' and 'KW' suggest 'kW')."""
+    if err.code == "GRID020" and unit:
+        by_lower = {u.lower(): u for u in COMMON_UNITS}
+        if unit.lower() in by_lower:
+            return f"did you mean '{by_lower[unit.lower()]}'? (units are case-sensitive)"
+        close = difflib.get_close_matches(unit, COMMON_UNITS, n=2, cutoff=0.7)
+        if close:
+            return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+    return err.help
+
+
 def to_float(ctx: Context, atom: Atom, expect: Expect,
              check: Callable[[float], str | None] | None = None) -> float | None:
     if atom.kind != "number":
@@ -219,12 +248,17 @@ def to_float(ctx: Context, atom: Atom, expect: Expect,
     try:
         value = convert(float(atom.value), atom.unit, expect)
     except UnitError as err:
-        ctx.error(err.code, str(err), atom.span, help=err.help)
+        ctx.error(err.code, str(err), atom.span, help=unit_help(err, atom.unit))
+        return None
+    if not math.isfinite(value):
+        ctx.error("GRID023", f"{atom.text} is too large to be a number", atom.span,
+                  help=f"write {expect.what} such as {expect.example}")
         return None
     if check is not None:
         problem = check(value)
         if problem:
             ctx.error("GRID023", problem, atom.span)
+            return None
     return value
 
 
@@ -304,7 +338,9 @@ def to_numbers(ctx: Context, atom: Atom, expect: Expect) -> tuple[float, ...] | 
             _wrong(ctx, item, "a number")
             return None
         unit = item.unit if item.unit is not None else atom.unit
-        v = to_float(ctx, Atom(kind="number", span=item.span, value=item.value, unit=unit,
+        # a unit written after the list belongs to the whole list: point at the list
+        span = item.span if item.unit is not None or atom.unit is None else atom.span
+        v = to_float(ctx, Atom(kind="number", span=span, value=item.value, unit=unit,
                                text=item.text), expect)
         if v is None:
             return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from gridc.dsl import ir
@@ -12,7 +13,7 @@ from gridc.dsl.build.reader import KIND_WORDS, Block, Context, read_file, ref_te
 from gridc.dsl.diagnostics import did_you_mean
 from gridc.dsl.syntax import Atom, Stmt
 from gridc.dsl.tables import parse_csv
-from gridc.dsl.units import DURATION, FRACTION
+from gridc.dsl.units import DURATION, FRACTION, UnitError, factor
 
 SCENARIO_USAGE = ("scenarios NAME { scenario NAME { probability 0.3, outage 6-7 from 8 h to 14 h,"
                   " scale load 1.1 } }  or  scenarios NAME from history \"file.csv\" "
@@ -123,7 +124,7 @@ def _history_events(ctx: Context, file_atom: Atom) -> tuple[ir.HistoryEvent, ...
 
 def _scenario(ctx: Context, st: Stmt) -> ir.Scenario | None:
     head = read_head(ctx, st, usage="scenario NAME { probability 0.3, outage 6-7 ... }")
-    b = Block(ctx, st.block or [], st.span, f"scenario '{head.name}'")
+    b = Block(ctx, st.block or [], st.span, f"scenario{head.named}")
     prob = b.quantity("probability", FRACTION, check=in_unit_interval)
     outages = [_outage(ctx, o) for o in b.all("outage")]
     scalings = [_scaling(ctx, s) for s in b.all("scale")]
@@ -185,6 +186,9 @@ def _solve(ctx: Context, b: Block) -> ir.SolveOptions | None:
     strategy = "extensive"
     extra: dict[str, int] = {}
     solve_st = b.all("solve")
+    if len(solve_st) > 1:
+        ctx.error("GRID013", f"'solve' is given twice in {b.what}", solve_st[1].atoms[0].span,
+                  help="keep one of them")
     if solve_st:
         atoms = solve_st[0].atoms[1:]
         if len(atoms) != 1 or atoms[0].kind not in ("name", "call"):
@@ -219,6 +223,26 @@ def _solve(ctx: Context, b: Block) -> ir.SolveOptions | None:
                            objective=objective or "cost")
 
 
+def _plain(ctx: Context, atom: Atom, unit: str | None) -> float | None:
+    """A number of `set` or `fix`: plain, in the field's own unit (percent and per-unit
+    are converted); a physical unit is refused, since the IR field fixes the unit."""
+    try:
+        v = float(atom.value) * (factor(unit, FRACTION) if unit else 1.0)
+    except UnitError as err:
+        if err.code == "GRID020":
+            ctx.error(err.code, str(err), atom.span, help=err.help)
+            return None
+        ctx.error("GRID021", f"'{unit}' cannot be used here: write the value in the unit of "
+                  "the field", atom.span,
+                  help="field names carry their unit, e.g. set gt.p_max_kw 300 "
+                       "(kW), set economics.discount 0.06")
+        return None
+    if not math.isfinite(v):
+        ctx.error("GRID023", f"{atom.text} is too large to be a number", atom.span)
+        return None
+    return v
+
+
 def _override(ctx: Context, st: Stmt) -> ir.Override | None:
     """`set path value`: value is a number (canonical units are the caller's job:
     overrides are written without units or in the field's unit), a name or a list."""
@@ -230,11 +254,17 @@ def _override(ctx: Context, st: Stmt) -> ir.Override | None:
     path, val = str(a[0].value), a[1]
     value: float | str | tuple[float, ...] | tuple[str, ...]
     if val.kind == "number":
-        value = float(val.value)
+        v = _plain(ctx, val, val.unit)
+        if v is None:
+            return None
+        value = v
     elif val.kind in ("name", "string", "pair"):
         value = str(val.value)
     elif val.kind == "list" and all(x.kind == "number" for x in val.items):
-        value = tuple(float(x.value) for x in val.items)
+        vs = [_plain(ctx, x, x.unit or val.unit) for x in val.items]
+        if None in vs:
+            return None
+        value = tuple(vs)  # type: ignore[arg-type]
     elif val.kind == "list":
         value = tuple(ref_text(x) or "" for x in val.items)
     else:
@@ -254,9 +284,15 @@ def _fix(ctx: Context, st: Stmt) -> ir.Fix | None:
     val = a[1]
     values: tuple[float, ...] | tuple[str, ...]
     if val.kind == "number":
-        values = (float(val.value),)
+        v = _plain(ctx, val, val.unit)
+        if v is None:
+            return None
+        values = (v,)
     elif val.kind == "list" and all(x.kind == "number" for x in val.items):
-        values = tuple(float(x.value) for x in val.items)
+        vs = [_plain(ctx, x, x.unit or val.unit) for x in val.items]
+        if None in vs:
+            return None
+        values = tuple(vs)  # type: ignore[arg-type]
     elif val.kind == "list":
         values = tuple(ref_text(x) or "" for x in val.items)
     else:
@@ -267,7 +303,7 @@ def _fix(ctx: Context, st: Stmt) -> ir.Fix | None:
 
 def build_study(ctx: Context, st: Stmt) -> ir.Study | None:
     head = read_head(ctx, st, ("name", "extends"), STUDY_USAGE)
-    b = Block(ctx, st.block or [], st.span, f"study '{head.name}'", repeatable=("without",))
+    b = Block(ctx, st.block or [], st.span, f"study{head.named}", repeatable=("without",))
     without: list[str] = []
     for w in b.all("without"):
         for atom in w.atoms[1:]:
@@ -292,11 +328,11 @@ def build_sweep(ctx: Context, st: Stmt) -> ir.Sweep | None:
     head = read_head(ctx, st, ("name", "over"), usage)
     if head.over is None:
         ctx.error("GRID012", "a sweep needs 'over STUDY'", st.span, help=usage)
-    b = Block(ctx, st.block or [], st.span, f"sweep '{head.name}'")
+    b = Block(ctx, st.block or [], st.span, f"sweep{head.named}")
     cases: list[ir.SweepCase | None] = []
     for c in b.all("case"):
         ch = read_head(ctx, c, usage="case LABEL { set PATH VALUE }")
-        cb = Block(ctx, c.block or [], c.span, f"case '{ch.name}'")
+        cb = Block(ctx, c.block or [], c.span, f"case{ch.named}")
         ovs = [_override(ctx, s) for s in cb.all("set")]
         cb.finish()
         if ch.name is None or None in ovs:
@@ -305,7 +341,7 @@ def build_sweep(ctx: Context, st: Stmt) -> ir.Sweep | None:
         cases.append(ir.SweepCase(span=c.span, label=ch.name, overrides=tuple(ovs)))  # type: ignore[arg-type]
     b.finish()
     if not cases:
-        ctx.error("GRID012", f"sweep '{head.name}' has no 'case'", st.span, help=usage)
+        ctx.error("GRID012", f"sweep{head.named} has no 'case'", st.span, help=usage)
     if head.name is None or head.over is None or not cases or None in cases:
         return None
     return ir.Sweep(span=st.span, name=head.name, study=head.over, cases=tuple(cases))  # type: ignore[arg-type]

@@ -1,0 +1,203 @@
+"""The shared state of one compilation and the two primitives every family uses.
+
+`Builder.variable` and `Builder.constrain` add named blocks to the linopy model
+and record, per name, its *family* (nodal balance, voltage limits, ...) and the
+dimension whose labels lead back to `.grid` sources (bus, line, gen, ...).
+
+Elastic mode (`compile_model(..., elastic=True)`, used by `gridc solve
+--diagnose`) keeps the same structure but makes the relaxable families soft:
+each of their rows (or bounds) gets non-negative slack variables
+`elastic_<name>_…` and the objective becomes the weighted sum of the slacks
+(phase-one style). Which slacks end up non-zero says which families, and which
+buses, lines or units, make the model infeasible. Weights are per unit of the
+row: balance rows cost 10 per kW so that a violated *limit* (1 per kW or kWh,
+1000 per p.u.² of voltage) is blamed before a shortage of power.
+
+`sparse_sum` contracts a component dimension onto another one through a
+(sparse) incidence matrix — bus × line, bus × generator — without ever forming
+dense bus × line products: rows are padded to the maximum degree only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+import linopy
+import numpy as np
+import xarray as xr
+from linopy import LinearExpression, Variable
+
+from gridc.compiler.index import ModelIndex
+from gridc.compiler.scenarios import ScenarioData
+from gridc.dsl import ir
+
+Sign = Literal["==", "<=", ">="]
+
+#: relaxable families and the elastic weight per unit of violation
+ELASTIC_WEIGHTS: dict[str, float] = {
+    "nodal balance": 10.0,  # per kW / kvar
+    "voltage limits": 1000.0,  # per p.u.² of squared voltage
+    "line ratings": 1.0,  # per kW / kvar
+    "generator limits": 1.0,  # per kW
+    "storage SOC": 1.0,  # per kWh
+}
+
+
+@dataclass(frozen=True)
+class Block:
+    """What a named variable or constraint means, for reports and diagnosis."""
+
+    name: str
+    family: str
+    source: str | None  # dimension whose labels map to `.grid` sources
+    unit: str
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """The elastic slacks of one constraint block (elastic mode only)."""
+
+    block: Block
+    slacks: tuple[str, ...]  # variable names
+    weight: float
+
+
+@dataclass
+class Builder:
+    m: linopy.Model
+    model: ir.Model
+    idx: ModelIndex
+    data: ScenarioData
+    elastic: bool = False
+    blocks: dict[str, Block] = field(default_factory=dict)
+    relaxations: list[Relaxation] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ helpers
+    def full(self, value: float | xr.DataArray, dims: tuple[str, ...]) -> xr.DataArray:
+        """`value` broadcast to the coordinates of `dims`, in that order."""
+        template = xr.DataArray(np.zeros([len(self.idx.coords[d]) for d in dims]),
+                                coords=self.idx.coord(*dims))
+        return (template + value).transpose(*dims)
+
+    def _relaxes(self, family: str | None) -> bool:
+        return self.elastic and family in ELASTIC_WEIGHTS
+
+    def _slack(self, name: str, like: xr.DataArray) -> Variable:
+        """Non-negative slacks shaped like `like` (never masked: a slack of a masked
+        row is simply unused and stays 0, whereas absent slots would leak through
+        linopy arithmetic)."""
+        coords = [like.indexes[d] for d in like.dims]
+        return self.m.add_variables(lower=0.0, coords=coords, name=name)
+
+    # ------------------------------------------------------------------ variables
+    def variable(self, name: str, dims: tuple[str, ...], lower: float | xr.DataArray = -math.inf,
+                 upper: float | xr.DataArray = math.inf, *, binary: bool = False,
+                 family: str | None = None, source: str | None = None, unit: str = "",
+                 relax: Literal["both", "lower", "upper"] = "both",
+                 relax_scale: float | xr.DataArray = 1.0) -> Variable:
+        """Add variable block `name` over `dims` with bounds. In elastic mode the bounds
+        of a relaxable family become rows `x ± scale·s ≷ bound` instead (only the side(s)
+        named by `relax`; `relax_scale` 0 keeps an element hard)."""
+        self.blocks[name] = Block(name, family or "variables", source, unit)
+        if binary:
+            return self.m.add_variables(coords=self.idx.coord(*dims), name=name, binary=True)
+        lo, up = self.full(lower, dims), self.full(upper, dims)
+        if not self._relaxes(family):
+            return self.m.add_variables(lower=lo, upper=up, coords=self.idx.coord(*dims),
+                                        name=name)
+        assert family is not None
+        soft_lo, soft_up = relax in ("both", "lower"), relax in ("both", "upper")
+        var = self.m.add_variables(lower=-math.inf if soft_lo else lo,
+                                   upper=math.inf if soft_up else up,
+                                   coords=self.idx.coord(*dims), name=name)
+        scale = self.full(relax_scale, dims)
+        slacks = []
+        for side, bound, on in (("lower", lo, soft_lo), ("upper", up, soft_up)):
+            finite = np.isfinite(bound)
+            if not on or not bool(finite.any()):
+                continue
+            s = self._slack(f"elastic_{name}_{side}", bound)
+            sign = 1.0 if side == "lower" else -1.0
+            self.m.add_constraints(var + sign * scale * s, ">=" if side == "lower" else "<=",
+                                   bound.where(finite, 0.0), name=f"{name}_{side}",
+                                   mask=finite)
+            slacks.append(str(s.name))
+        block = Block(name, family, source, unit)
+        self.relaxations.append(Relaxation(block, tuple(slacks), ELASTIC_WEIGHTS[family]))
+        return var
+
+    # ------------------------------------------------------------------ constraints
+    def constrain(self, name: str, lhs: LinearExpression | Variable, sign: Sign,
+                  rhs: float | xr.DataArray, *, family: str, source: str | None,
+                  unit: str = "", mask: xr.DataArray | None = None) -> None:
+        """Add `lhs sign rhs` as block `name`; soft (with slacks) in elastic mode."""
+        block = Block(name, family, source, unit)
+        self.blocks[name] = block
+        expr = lhs - rhs
+        if not self._relaxes(family):
+            self.m.add_constraints(expr, sign, 0.0, name=name, mask=mask)
+            return
+        like = expr.const
+        slacks: list[Variable] = []
+        if sign in ("==", ">="):
+            slacks.append(self._slack(f"elastic_{name}_up", like))
+            expr = expr + slacks[-1]
+        if sign in ("==", "<="):
+            slacks.append(self._slack(f"elastic_{name}_down", like))
+            expr = expr - slacks[-1]
+        self.m.add_constraints(expr, sign, 0.0, name=name, mask=mask)
+        self.relaxations.append(Relaxation(block, tuple(str(s.name) for s in slacks),
+                                           ELASTIC_WEIGHTS[family]))
+
+    def elastic_objective(self) -> LinearExpression:
+        """Weighted sum of all slacks (elastic mode)."""
+        terms = [self.m.variables[s].sum() * r.weight
+                 for r in self.relaxations for s in r.slacks]
+        if not terms:  # cannot happen with a network (nodal balance is relaxable)
+            raise ValueError("elastic mode without any relaxable constraint")
+        return linopy.merge(terms, cls=LinearExpression)  # type: ignore[no-any-return]
+
+
+def sparse_sum(expr: LinearExpression | Variable, matrix: xr.DataArray, col: str,
+               row: str) -> LinearExpression:
+    """Σ_col matrix[row, col] · expr[..., col] as an expression over (..., row).
+
+    Only the non-zeros of each row are gathered (rows padded to the largest row
+    degree with absent terms), so a bus × line incidence costs O(lines), not
+    O(buses × lines)."""
+    lin = expr.to_linexpr() if isinstance(expr, Variable) else expr
+    data = lin.data
+    mat = matrix.transpose(row, col)
+    values = mat.values
+    nnz = (values != 0).sum(axis=1)
+    width = max(int(nnz.max()) if values.size else 0, 1)
+    order = np.argsort(values == 0, axis=1, kind="stable")[:, :width]
+    weight = np.take_along_axis(values, order, axis=1) if values.size else \
+        np.zeros((values.shape[0], width))
+    if values.shape[1] == 0:
+        order = np.zeros((values.shape[0], width), dtype=int)
+    row_index = mat.indexes[row]
+    pick = xr.DataArray(order, dims=(row, "_k"), coords={row: row_index})
+    w = xr.DataArray(weight, dims=(row, "_k"), coords={row: row_index})
+    if values.shape[1] == 0:  # nothing to gather from: an empty (all-absent) sum
+        lead = [d for d in data.const.dims if d != col]
+        shape = [data.sizes[d] for d in lead] + [len(row_index), 1]
+        coords = {d: data.indexes[d] for d in lead if d in data.indexes}
+        coords[row] = row_index
+        ds = xr.Dataset({
+            "coeffs": xr.DataArray(np.zeros(shape), dims=(*lead, row, "_term"), coords=coords),
+            "vars": xr.DataArray(np.full(shape, -1), dims=(*lead, row, "_term"), coords=coords),
+            "const": xr.DataArray(np.zeros(shape[:-1]), dims=(*lead, row), coords=coords),
+        })
+        return LinearExpression(ds, lin.model)
+    sub = data.isel({col: pick}).drop_vars(col, errors="ignore")
+    present = w != 0
+    coeffs = (sub.coeffs * w).where(present, 0.0)
+    labels = sub["vars"].where(present, -1)
+    const = (sub.const * w).sum("_k")
+    stacked = xr.Dataset({"coeffs": coeffs, "vars": labels}).stack(_t=("_k", "_term"))
+    stacked = stacked.drop_vars(["_t", "_k", "_term"], errors="ignore").rename({"_t": "_term"})
+    ds = xr.Dataset({"coeffs": stacked.coeffs, "vars": stacked["vars"], "const": const})
+    return LinearExpression(ds, lin.model)

@@ -1,0 +1,135 @@
+"""Power flow: LinDistFlow (Baran & Wu's simplified DistFlow) over the network.
+
+Units (chosen so that results read directly in the planner's units):
+
+* line flows `line_p` [kW] and `line_q` [kvar] over (scenario, time, line),
+  measured at the from bus in the reference direction from → to; negative
+  values flow to → from;
+* squared voltage magnitudes `bus_w` = V² [p.u.²] over (scenario, time, bus),
+  within [v_min², v_max²] (per-bus limits override the network's) and fixed at
+  slack_v² at the slack bus; `bus_v` = √w is added to results;
+* the drop along line l = (i → j), losses neglected:
+  w_i − w_j = 2 (r P + x Q) / (1000 · kV_base²), with r, x in ohm, P in kW and
+  Q in kvar (r·P/(1000·kV²) is exactly r_pu·P_pu, whatever the power base).
+
+Line health u[scenario, time, line] (see `compiler.scenarios`) enters twice:
+the rating bounds −u·S ≤ P, Q ≤ u·S force an out line to carry nothing, and the
+drop equation only holds where u = 1. The textbook big-M form
+|w_i − w_j − drop| ≤ M (1 − u) with M = v_max² − v_min² is implied by the voltage
+bounds when u = 0, so with u as data the rows of out lines are simply masked
+out and an island's voltages float within their limits. Reinforcement (a decision) adds exactly
+those big-M rows on the candidate lines, see `build_network`.
+
+Ratings use the paper's box |P| ≤ u·S, |Q| ≤ u·S with S the line's rating, else
+the network's cable rating, else the base power (a generous bound).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+from linopy import LinearExpression, Variable
+
+from gridc.compiler.builder import Builder, sparse_sum
+from gridc.compiler.index import BUS, LINE, SCENARIO, TIME
+
+FLOW_DIMS = (SCENARIO, TIME, LINE)
+BUS_DIMS = (SCENARIO, TIME, BUS)
+
+
+@dataclass(frozen=True)
+class NetworkVars:
+    p: Variable  # line_p [kW]
+    q: Variable  # line_q [kvar]
+    w: Variable  # bus_w [p.u.²]
+    p_abs: Variable | None  # line_p_abs [kW], only with `penalty loss`
+    outflow_p: LinearExpression  # Σ_line A[bus, line] · P  [kW]
+    outflow_q: LinearExpression  # [kvar]
+
+
+def line_ratings(b: Builder) -> xr.DataArray:
+    """Rating S [kVA] per line: the line's, else the network cable rating, else base."""
+    net = b.idx.network
+    default = net.cable_rating_kva if net.cable_rating_kva is not None else net.base_kva
+    return xr.DataArray([ln.rating_kva if ln.rating_kva is not None else default
+                         for ln in net.lines], coords=[b.idx.coords[LINE]])
+
+
+def voltage_limits(b: Builder) -> tuple[xr.DataArray, xr.DataArray]:
+    """Lower and upper bounds of w = V² per bus; both slack_v² at the slack bus."""
+    net = b.idx.network
+    lo = np.array([(bus.v_min_pu if bus.v_min_pu is not None else net.v_min_pu) ** 2
+                   for bus in net.buses])
+    up = np.array([(bus.v_max_pu if bus.v_max_pu is not None else net.v_max_pu) ** 2
+                   for bus in net.buses])
+    slack = b.idx.coords[BUS] == net.slack_bus
+    lo[slack] = up[slack] = net.slack_v_pu ** 2
+    coords = [b.idx.coords[BUS]]
+    return xr.DataArray(lo, coords=coords), xr.DataArray(up, coords=coords)
+
+
+def drop_coefficients(b: Builder) -> tuple[xr.DataArray, xr.DataArray]:
+    """2r/(1000 kV²) and 2x/(1000 kV²) per line [p.u.² per kW or kvar]."""
+    net = b.idx.network
+    k = 2.0 / (1000.0 * net.base_kv ** 2)
+    coords = [b.idx.coords[LINE]]
+    return (xr.DataArray([k * ln.r_ohm for ln in net.lines], coords=coords),
+            xr.DataArray([k * ln.x_ohm for ln in net.lines], coords=coords))
+
+
+def build_network(b: Builder, with_abs_flow: bool = False,
+                  reinforced: Variable | None = None) -> NetworkVars:
+    """The flow blocks. `reinforced` y[line] ∈ {0, 1} (0 off the candidates, see
+    `compiler.investments`) makes a line's status u + (1 − u)·y: a reinforced line is in
+    service in every scenario and step. Where u = 0 on a candidate the ratings become
+    rows |P|, |Q| ≤ S·y and the drop a big-M pair |w_i − w_j − drop| ≤ M (1 − y)."""
+    u = b.data.availability
+    rating = line_ratings(b)
+    hard = None
+    if reinforced is not None:
+        cand = xr.DataArray(reinforced.upper.values > 0.5, coords=[b.idx.coords[LINE]])
+        hard = ((u < 0.5) & cand).transpose(*FLOW_DIMS)
+        u = xr.where(cand, 1.0, u).transpose(*FLOW_DIMS)  # bounds: ±S where y may be 1
+    limit = u * rating
+    p = b.variable("line_p", FLOW_DIMS, -limit, limit, family="line ratings", source=LINE,
+                   unit="kW", relax_scale=u)
+    q = b.variable("line_q", FLOW_DIMS, -limit, limit, family="line ratings", source=LINE,
+                   unit="kvar", relax_scale=u)
+    w_lo, w_up = voltage_limits(b)
+    not_slack = xr.DataArray((b.idx.coords[BUS] != b.idx.slack_bus).astype(float),
+                             coords=[b.idx.coords[BUS]])
+    w = b.variable("bus_w", BUS_DIMS, w_lo, w_up, family="voltage limits", source=BUS,
+                   unit="p.u.²", relax_scale=not_slack)
+
+    incidence = b.idx.incidence
+    kr, kx = drop_coefficients(b)
+    w_diff = sparse_sum(w, incidence, BUS, LINE)  # w_from − w_to
+    served = (b.data.availability > 0.5).transpose(*FLOW_DIMS)
+    drop = w_diff - kr * p - kx * q
+    b.constrain("voltage_drop", drop, "==", 0.0, family="voltage drop",
+                source=LINE, unit="p.u.²", mask=served)
+    if reinforced is not None and hard is not None and bool(hard.any()):
+        big_m = float(w_up.max() - w_lo.min())
+        for name, flow in (("p", p), ("q", q)):
+            b.constrain(f"line_{name}_reinforced_up", flow - rating * reinforced, "<=", 0.0,
+                        family="line ratings", source=LINE, unit="kW", mask=hard)
+            b.constrain(f"line_{name}_reinforced_dn", flow + rating * reinforced, ">=", 0.0,
+                        family="line ratings", source=LINE, unit="kW", mask=hard)
+        b.constrain("voltage_drop_reinforced_up", drop + big_m * reinforced, "<=", big_m,
+                    family="voltage drop", source=LINE, unit="p.u.²", mask=hard)
+        b.constrain("voltage_drop_reinforced_dn", drop - big_m * reinforced, ">=", -big_m,
+                    family="voltage drop", source=LINE, unit="p.u.²", mask=hard)
+
+    p_abs = None
+    if with_abs_flow:
+        p_abs = b.variable("line_p_abs", FLOW_DIMS, 0.0, family="flow magnitude",
+                           source=LINE, unit="kW")
+        b.constrain("line_p_abs_pos", p_abs - p, ">=", 0.0, family="flow magnitude",
+                    source=LINE, unit="kW")
+        b.constrain("line_p_abs_neg", p_abs + p, ">=", 0.0, family="flow magnitude",
+                    source=LINE, unit="kW")
+    return NetworkVars(p=p, q=q, w=w, p_abs=p_abs,
+                       outflow_p=sparse_sum(p, incidence, LINE, BUS),
+                       outflow_q=sparse_sum(q, incidence, LINE, BUS))

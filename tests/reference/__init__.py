@@ -1,0 +1,1 @@
+"""Independent reference solvers used to validate gridc's models (not gridc code)."""
