@@ -58,7 +58,7 @@ from gridc.compiler.storage import build_storage
 from gridc.compiler.study import ResolvedStudy, resolve_study
 from gridc.dsl import ir
 
-KNOWN_OPTIONS = ("elastic",)
+KNOWN_OPTIONS = ("elastic", "levels", "subcase", "forecast", "fixed_lines")
 
 
 @dataclass
@@ -78,6 +78,7 @@ class CompiledModel:
     options: dict[str, Any]
     notes: list[str] = field(default_factory=list)
     compile_s: float = 0.0
+    extension: Any = None  # planning route's parts (`compiler.adn.AdnParts`), else None
 
 
 def _notes(m: ir.Model, unsupported: list[str] | None = None) -> list[str]:
@@ -97,6 +98,10 @@ def compile_model(model: ir.Model, study: str | None = None, **options: Any) -> 
         raise TypeError(f"unknown compile option(s): {', '.join(unknown)}")
     started = time.perf_counter()
     resolved = resolve_study(model, study)
+    from gridc.compiler.adn import uses_adn  # ADN planning / loss studies (seed 001)
+    if uses_adn(resolved):
+        from gridc.compiler.adn import compile_adn
+        return compile_adn(model, resolved, options, started)
     m = resolved.model
     scenarios = scenario_list(m, resolved.scenario_set)
     idx = build_index(m, [(s.name, s.span) for s in scenarios])

@@ -10,8 +10,11 @@ Blocks (S scenario, T time, B = `ev_site`, K = `pack_type`):
 
 * `ev_packs` [K, B] integers in [0, per_site_max], Σ_K ≤ per_site_max per site,
   count.min ≤ Σ ≤ count.max;
-* `ev_charge`, `ev_discharge` [S, T, B] ∈ [0, ξ · P_max,b], with binaries
-  `ev_charging` ξ_c, `ev_discharging` ξ_d and ξ_c + ξ_d ≤ 1;
+* `ev_charge`, `ev_discharge` [S, T, B] ∈ [0, P_max,b] with one binary
+  `ev_charging` ξ per site and step: P_c ≤ ξ P_max, P_d ≤ (1 − ξ) P_max. This is the
+  seed's ξ_c + ξ_d ≤ 1 with ξ_d = 1 − ξ_c (an idle site may take either mode), half
+  the binaries, and its relaxation implies P_c + P_d ≤ P_max. A fixed plan without
+  a pack at a site bounds that site's powers and binaries to 0 (nothing to branch on);
 * `ev_q` [S, T, B] within ± min(piles · pile_q, EVs · ev_q) (pile limit only
   without `ev_q`) and |Q| ≤ (P_c + P_d) tan φ, φ = acos(power_factor): a pile
   only gives reactive power alongside active power;
@@ -92,19 +95,20 @@ def build_ev_battery(b: Builder, inv: P.EvBattery,
     p_list, q_list = site_limits(inv)
     p_max = xr.DataArray(p_list, coords=[b.idx.coords[SITE]])
     q_max = xr.DataArray(q_list, coords=[b.idx.coords[SITE]])
+    if fixed is not None:  # no pack at a site: nothing can flow there
+        stocked = xr.DataArray([float(sum(fixed.get((t.name, bus), 0) for t in inv.types) > 0)
+                                for bus in buses], coords=[b.idx.coords[SITE]])
+        p_max, q_max = p_max * stocked, q_max * stocked
     charge = b.variable("ev_charge", SITE_DIMS, 0.0, p_max, family="EV-RB power",
                         source=SITE, unit="kW")
     discharge = b.variable("ev_discharge", SITE_DIMS, 0.0, p_max, family="EV-RB power",
                            source=SITE, unit="kW")
-    xi_c = b.variable("ev_charging", SITE_DIMS, binary=True, family="EV-RB power",
-                      source=SITE)
-    xi_d = b.variable("ev_discharging", SITE_DIMS, binary=True, family="EV-RB power",
-                      source=SITE)
-    b.constrain("ev_charge_on", charge - p_max * xi_c, "<=", 0.0, family="EV-RB power",
+    xi = integer_var(b, "ev_charging", SITE_DIMS, 0.0, (p_max > 0).astype(float),
+                     family="EV-RB power", source=SITE)
+    b.constrain("ev_charge_on", charge - p_max * xi, "<=", 0.0, family="EV-RB power",
                 source=SITE, unit="kW")
-    b.constrain("ev_discharge_on", discharge - p_max * xi_d, "<=", 0.0,
+    b.constrain("ev_discharge_on", discharge + p_max * xi, "<=", p_max,
                 family="EV-RB power", source=SITE, unit="kW")
-    b.constrain("ev_exclusive", xi_c + xi_d, "<=", 1.0, family="EV-RB power", source=SITE)
     q = b.variable("ev_q", SITE_DIMS, -q_max, q_max, family="EV-RB power", source=SITE,
                    unit="kvar")
     tan_phi = math.tan(math.acos(min(max(inv.power_factor, 0.0), 1.0)))

@@ -1,36 +1,50 @@
 """Mobile energy storage (MESS, seed 000): purchase, routing and operation.
 
-Why units and not counts: a MESS is a *vehicle*; where it is parked at each step
-decides which island it can supply, so each bought unit needs its own route. A
-type may have up to N units (N = the type's `max_units`, else the investment's
-`count` maximum); they are enumerated as `MESS2#1`, `MESS2#2`, ... along the
-`mess_unit` dimension and made interchangeable-free by symmetry breaking:
-unit k of a type can only be built if unit k − 1 is (built_k ≤ built_{k−1}), so
-the solver never explores the N! relabellings of one fleet.
+Why a fleet flow and not one route per unit: a MESS is a vehicle, so where it is
+parked decides which island it can supply. Routing each unit with position
+binaries and big-M travel rows (the textbook form) has a very weak LP relaxation:
+half a unit at the substation charging and half a unit in an island discharging
+is a *wire* into the island, and the relaxation then sheds nothing at all while
+every integer point does. It also enumerates interchangeable units (N!
+relabellings of one fleet). Here the units of one type are a *fleet* moving
+over a time-expanded network (bus × step, with road arcs of τ steps), and the
+energy moves *with* the units as a second commodity bounded by the units that
+carry it. Energy can no longer jump from a grid bus to an island without a unit
+driving it there, so the relaxation is close to the integer optimum; and the
+counts per type and bus carry no labels, so there is no symmetry.
 
-Blocks (S scenario, T time, U = `mess_unit`, C = `mess_at`, the candidate buses):
+Blocks (S scenario, T time, K = `mess_type`, C = `mess_at`, the candidate buses):
 
-* `mess_built` [U] ∈ {0, 1} and `mess_units` [mess_type] = Σ built (the decision
-  the plan reports), with count.min ≤ Σ_U built ≤ count.max;
-* `mess_pos` [S, T, U, C] ∈ {0, 1}: connected at bus c during step t;
-  Σ_C pos ≤ built (at most one bus, and only a unit that exists);
-* travel of τ = ⌈travel / Δt⌉ steps: for k = 1..τ,
-  pos[t, c] + occ[t − k] − pos[t − k, c] ≤ 1 with occ = Σ_C pos, i.e. being at c
-  at t excludes being at any *other* bus during the τ steps before (the unit is on
-  the road). Before t = 0 every unit is parked at the depot, so for t < τ only the
-  depot (if it is a candidate) can be connected;
-* `mess_arrive` [S, T, U] ≥ pos[t, c] − pos[t − 1, c] (pos[−1] = the depot): an
-  arrival at a connection point; Σ_T arrive ≤ `moves` per unit and scenario.
-  Continuous suffices: the bound only has to be at least the true 0/1 arrival;
-* `mess_charge`, `mess_discharge` [S, T, U] ∈ [0, P], never both (binary
-  `mess_charging`), and charge + discharge ≤ P·occ: nothing flows while moving;
-* `mess_p_at`, `mess_q_at` [S, T, U, C] ∈ [−P·pos, P·pos]: the net injection is
-  delivered at the connected bus only (Σ_C p_at = discharge − charge); the
-  converter's reactive output is boxed like the stationary storage's;
-* `mess_energy` [S, T, U] (end of step, as `compiler.storage`):
-  E_t = E_{t−1} + η P_c Δt − P_d Δt / η, E_{−1} = soc_init × energy, within
-  soc_min..soc_max × energy;
+* `mess_units` [K] ∈ {0 .. N_k}: units bought (N_k = the type's `max_units`, else the
+  investment's `count` maximum; a fixed plan pins it), count.min ≤ Σ ≤ count.max;
+* `mess_pos` [S, T, K, C] ∈ ℤ≥0: units of type k connected at bus c during step t;
+  `mess_stay` [S, T, K, C] ∈ ℤ≥0 of them were at c during t − 1 as well. Departures
+  dep = pos[t−1] − stay ≥ 0 and arrivals arr = pos[t] − stay ≥ 0; before t = 0
+  the whole fleet is parked at the depot (if the depot is no candidate, it leaves
+  at t = 0). A unit that departs at the start of step t is on the road for
+  τ = ⌈travel / Δt⌉ steps: Σ_C arr[t] = Σ_C dep[t − τ] (`mess_transit`), so
+  Σ_C pos + (units on the road) = units at every step;
+* moves: Σ_{T,C} arr ≤ moves × units per scenario and type — the per-unit limit
+  summed over the fleet of a type (identical for one unit per type; with several,
+  one unit may move more often than `moves` if another moves less);
+* `mess_energy` E [S, T, K, C] (end of step) of the units at c, and the energy of
+  the staying units `mess_energy_stay` and arriving units `mess_energy_arrive`;
+  departing units take E[t−1] − stay energy on the road, unchanged, to their
+  destination (`mess_energy_transit`). Each of these lies within
+  [soc_min, soc_max] × energy × (the units carrying it), and
+  E = E_stay + E_arrive + η P_c Δt − P_d Δt / η. Units of one type at one bus
+  share their energy (one can charge another through the bus: exact up to that
+  transfer's converter loss);
+* `mess_charge` P_c, `mess_discharge` P_d [S, T, K, C] ≥ 0 with
+  P_c + P_d ≤ P × pos (nothing flows on the road); no exclusivity binary: charging
+  and discharging at once is real with two units at a bus, and with one it
+  burns energy through the losses, which pays only against the curtailment
+  penalty (reported by `runtime.results` when it happens);
+* `mess_q` [S, T, K, C] within ± P × pos (the converter's reactive box, as for
+  stationary storage);
 * wear w (P_c + P_d) Δt, returned per scenario for `compiler.costs`-style terms.
+
+The initial energy is soc_init × energy per unit at the depot.
 """
 
 from __future__ import annotations
@@ -47,16 +61,14 @@ from gridc.compiler.builder import Block, Builder, sparse_sum
 from gridc.compiler.index import BUS, SCENARIO, TIME
 from gridc.dsl import ir_planning as P
 
-UNIT, AT, MTYPE = "mess_unit", "mess_at", "mess_type"
-UNIT_DIMS = (SCENARIO, TIME, UNIT)
-POS_DIMS = (SCENARIO, TIME, UNIT, AT)
+AT, MTYPE = "mess_at", "mess_type"
+FLEET_DIMS = (SCENARIO, TIME, MTYPE, AT)
 
 
 @dataclass(frozen=True)
 class MessVars:
-    built: Variable  # mess_built [mess_unit]
     units: Variable  # mess_units [mess_type]
-    pos: Variable  # mess_pos [S, T, U, C]
+    pos: Variable  # mess_pos [S, T, K, C] units connected
     charge: Variable
     discharge: Variable
     energy: Variable
@@ -76,7 +88,7 @@ def integer_var(b: Builder, name: str, dims: tuple[str, ...], lower: float | xr.
 
 
 def unit_counts(inv: P.MobileStorage) -> list[tuple[P.MobileStorageType, int]]:
-    """Each type with the number of units to enumerate."""
+    """Each type with the largest number of units that may be bought."""
     out = []
     for t in inv.types:
         n = inv.count.max if t.max_units is None else min(t.max_units, inv.count.max)
@@ -84,115 +96,115 @@ def unit_counts(inv: P.MobileStorage) -> list[tuple[P.MobileStorageType, int]]:
     return out
 
 
+def _shift(expr: LinearExpression | Variable, steps: int) -> LinearExpression:
+    """expr[t − steps], zero before the horizon."""
+    lin = expr.to_linexpr() if isinstance(expr, Variable) else expr
+    return lin if steps == 0 else lin.shift(time=steps).fillna(0)  # type: ignore[no-any-return]
+
+
+def _between(b: Builder, name: str, expr: LinearExpression, count: LinearExpression | Variable,
+             lo: xr.DataArray, up: xr.DataArray, family: str) -> None:
+    """lo · count ≤ expr ≤ up · count (per-unit SOC limits of `count` units)."""
+    b.constrain(f"{name}_min", expr - lo * count, ">=", 0.0, family=family, source=MTYPE,
+                unit="kWh")
+    b.constrain(f"{name}_max", expr - up * count, "<=", 0.0, family=family, source=MTYPE,
+                unit="kWh")
+
+
 def build_mess(b: Builder, inv: P.MobileStorage, fixed: dict[str, int] | None) -> MessVars:
     """The MESS blocks; `fixed` (type -> units) pins the purchase (a fixed plan)."""
     types = unit_counts(inv)
-    labels = [f"{t.name}#{k + 1}" for t, n in types for k in range(n)]
-    unit_type = [t for t, n in types for _ in range(n)]
-    rank = [k for _, n in types for k in range(n)]
     cands = list(inv.candidates) or [str(x) for x in b.idx.coords[BUS]]
-    b.idx.coords[UNIT] = pd.Index(labels, name=UNIT)
     b.idx.coords[AT] = pd.Index(cands, name=AT)
     b.idx.coords[MTYPE] = pd.Index([t.name for t, _ in types], name=MTYPE)
-    b.idx.spans[UNIT] = {lb: t.span for lb, t in zip(labels, unit_type)}
     b.idx.spans[MTYPE] = {t.name: t.span for t, _ in types}
 
-    def per_unit(values: list[float]) -> xr.DataArray:
-        return xr.DataArray(np.asarray(values, dtype=float), coords=[b.idx.coords[UNIT]])
+    def per_type(values: list[float]) -> xr.DataArray:
+        return xr.DataArray(np.asarray(values, dtype=float), coords=[b.idx.coords[MTYPE]])
 
-    power = per_unit([t.power_kw for t in unit_type])
-    cap = per_unit([t.energy_kwh for t in unit_type])
-    eta = per_unit([t.efficiency for t in unit_type])
+    power = per_type([t.power_kw for t, _ in types])
+    cap = per_type([t.energy_kwh for t, _ in types])
+    eta = per_type([t.efficiency for t, _ in types])
+    soc_lo, soc_up = per_type([t.soc_min for t, _ in types]) * cap, \
+        per_type([t.soc_max for t, _ in types]) * cap
+    init = per_type([t.soc_init for t, _ in types]) * cap
     dt = b.idx.step_h
 
     # ---------------------------------------------------------------- purchase
-    if fixed is None:
-        lo, up = per_unit([0.0] * len(labels)), per_unit([1.0] * len(labels))
-    else:
-        on = per_unit([float(k < fixed.get(t.name, 0)) for t, k in zip(unit_type, rank)])
-        lo, up = on, on
-    built = integer_var(b, "mess_built", (UNIT,), lo, up, family="MESS purchase",
-                        source=UNIT)
-    n_max = xr.DataArray([float(n) for _, n in types], coords=[b.idx.coords[MTYPE]])
-    n_lo = n_max * 0.0 if fixed is None else xr.DataArray(
-        [float(fixed.get(t.name, 0)) for t, _ in types], coords=[b.idx.coords[MTYPE]])
-    units = integer_var(b, "mess_units", (MTYPE,), n_lo, n_max if fixed is None else n_lo,
-                        family="MESS purchase", source=MTYPE)
-    onehot = xr.DataArray(np.array([[float(t.name == ty.name) for ty, _ in types]
-                                    for t in unit_type]).reshape(len(labels), len(types)),
-                          coords=[b.idx.coords[UNIT], b.idx.coords[MTYPE]])
-    b.constrain("mess_units_sum", (built * onehot).sum(UNIT) - units, "==", 0.0,
-                family="MESS purchase", source=MTYPE)
-    follows = per_unit([float(k > 0) for k in rank]) > 0.5
-    if bool(follows.any()):
-        b.constrain("mess_symmetry", built - built.shift({UNIT: 1}).fillna(0), "<=", 0.0,
-                    family="MESS purchase", source=UNIT, mask=follows)
-    total = built.sum()
-    b.constrain("mess_count_max", total, "<=", float(inv.count.max), family="MESS purchase",
-                source=None)
+    n_max = per_type([float(n) for _, n in types])
+    if fixed is not None:
+        n_max = per_type([float(fixed.get(t.name, 0)) for t, _ in types])
+    n_lo = n_max * 0.0 if fixed is None else n_max
+    units = integer_var(b, "mess_units", (MTYPE,), n_lo, n_max, family="MESS purchase",
+                        source=MTYPE)
+    b.constrain("mess_count_max", units.sum(), "<=", float(inv.count.max),
+                family="MESS purchase", source=None)
     if inv.count.min > 0:
-        b.constrain("mess_count_min", total, ">=", float(inv.count.min),
+        b.constrain("mess_count_min", units.sum(), ">=", float(inv.count.min),
                     family="MESS purchase", source=None)
 
     # ---------------------------------------------------------------- routing
-    pos = b.variable("mess_pos", POS_DIMS, binary=True, family="MESS routing", source=UNIT)
-    occ = pos.sum(AT)
-    b.constrain("mess_one_place", occ - built, "<=", 0.0, family="MESS routing", source=UNIT)
-    depot = xr.DataArray([float(c == inv.depot) for c in cands], coords=[b.idx.coords[AT]])
+    fam = "MESS routing"
+    pos = integer_var(b, "mess_pos", FLEET_DIMS, 0.0, n_max, family=fam, source=MTYPE)
+    stay = integer_var(b, "mess_stay", FLEET_DIMS, 0.0, n_max, family=fam, source=MTYPE)
     t_index = xr.DataArray(np.arange(b.idx.steps), coords=[b.idx.coords[TIME]])
+    first = (t_index == 0).astype(float)
+    depot = xr.DataArray([float(c == inv.depot) for c in cands], coords=[b.idx.coords[AT]])
+    off_depot = 0.0 if inv.depot in cands else 1.0  # the fleet leaves a non-candidate depot
+    before = _shift(pos, 1) + units * (first * depot)  # units at c during t − 1
+    dep = before - stay
+    arr = pos - stay
+    b.constrain("mess_departures", dep, ">=", 0.0, family=fam, source=MTYPE)
+    b.constrain("mess_arrivals", arr, ">=", 0.0, family=fam, source=MTYPE)
     tau = math.ceil(inv.travel_h / dt - 1e-9) if inv.travel_h > 0 else 0
-    for k in range(1, tau + 1):
-        before_start = ((t_index < k) * (1.0 - depot)).transpose(TIME, AT)
-        elsewhere = occ.shift(time=k).fillna(0) - pos.shift(time=k).fillna(0)
-        b.constrain(f"mess_travel_{k}", pos + elsewhere + before_start, "<=", 1.0,
-                    family="MESS routing", source=UNIT)
-    arrive = b.variable("mess_arrive", UNIT_DIMS, 0.0, 1.0, family="MESS routing",
-                        source=UNIT)
-    at_start = ((t_index == 0) * depot).transpose(TIME, AT)
-    b.constrain("mess_arrival", arrive - pos + pos.shift(time=1).fillna(0), ">=", -at_start,
-                family="MESS routing", source=UNIT)
-    b.constrain("mess_moves", arrive.sum(TIME), "<=", float(inv.moves_max),
-                family="MESS routing", source=UNIT)
+    leave = dep.sum(AT) + units * (first * off_depot)
+    b.constrain("mess_transit", arr.sum(AT) - _shift(leave, tau), "==", 0.0, family=fam,
+                source=MTYPE)
+    b.constrain("mess_moves", arr.sum([TIME, AT]) - float(inv.moves_max) * units, "<=", 0.0,
+                family=fam, source=MTYPE)
+
+    # ---------------------------------------------------------------- energy
+    fam_e = "MESS SOC"
+    e_up = soc_up * n_max
+    energy = b.variable("mess_energy", FLEET_DIMS, 0.0, e_up, family=fam_e, source=MTYPE,
+                        unit="kWh")
+    e_stay = b.variable("mess_energy_stay", FLEET_DIMS, 0.0, e_up, family=fam_e,
+                        source=MTYPE, unit="kWh")
+    e_arr = b.variable("mess_energy_arrive", FLEET_DIMS, 0.0, e_up, family=fam_e,
+                       source=MTYPE, unit="kWh")
+    e_before = _shift(energy, 1) + (init * units) * (first * depot)
+    e_dep = e_before - e_stay
+    _between(b, "mess_energy", energy.to_linexpr(), pos, soc_lo, soc_up, fam_e)
+    _between(b, "mess_energy_stay", e_stay.to_linexpr(), stay, soc_lo, soc_up, fam_e)
+    _between(b, "mess_energy_arrive", e_arr.to_linexpr(), arr, soc_lo, soc_up, fam_e)
+    _between(b, "mess_energy_depart", e_dep, dep, soc_lo, soc_up, fam_e)
+    e_leave = e_dep.sum(AT) + (init * units) * (first * off_depot)
+    b.constrain("mess_energy_transit", e_arr.sum(AT) - _shift(e_leave, tau), "==", 0.0,
+                family=fam_e, source=MTYPE, unit="kWh")
 
     # ---------------------------------------------------------------- operation
-    charge = b.variable("mess_charge", UNIT_DIMS, 0.0, power, family="MESS power",
-                        source=UNIT, unit="kW")
-    discharge = b.variable("mess_discharge", UNIT_DIMS, 0.0, power, family="MESS power",
-                           source=UNIT, unit="kW")
-    charging = b.variable("mess_charging", UNIT_DIMS, binary=True, family="MESS power",
-                          source=UNIT)
-    b.constrain("mess_charge_on", charge - power * charging, "<=", 0.0,
-                family="MESS power", source=UNIT, unit="kW")
-    b.constrain("mess_discharge_on", discharge + power * charging, "<=", power,
-                family="MESS power", source=UNIT, unit="kW")
-    b.constrain("mess_connected", charge + discharge - power * occ, "<=", 0.0,
-                family="MESS power", source=UNIT, unit="kW")
-    p_at = b.variable("mess_p_at", POS_DIMS, -power, power, family="MESS power",
-                      source=UNIT, unit="kW")
-    q_at = b.variable("mess_q_at", POS_DIMS, -power, power, family="MESS power",
-                      source=UNIT, unit="kvar")
-    for name, var in (("p", p_at), ("q", q_at)):
-        b.constrain(f"mess_{name}_at_up", var - power * pos, "<=", 0.0,
-                    family="MESS power", source=UNIT)
-        b.constrain(f"mess_{name}_at_dn", var + power * pos, ">=", 0.0,
-                    family="MESS power", source=UNIT)
-    b.constrain("mess_delivery", p_at.sum(AT) - discharge + charge, "==", 0.0,
-                family="MESS power", source=UNIT, unit="kW")
+    fam_p = "MESS power"
+    p_up = power * n_max
+    charge = b.variable("mess_charge", FLEET_DIMS, 0.0, p_up, family=fam_p, source=MTYPE,
+                        unit="kW")
+    discharge = b.variable("mess_discharge", FLEET_DIMS, 0.0, p_up, family=fam_p,
+                           source=MTYPE, unit="kW")
+    q = b.variable("mess_q", FLEET_DIMS, -p_up, p_up, family=fam_p, source=MTYPE,
+                   unit="kvar")
+    b.constrain("mess_connected", charge + discharge - power * pos, "<=", 0.0, family=fam_p,
+                source=MTYPE, unit="kW")
+    b.constrain("mess_q_up", q - power * pos, "<=", 0.0, family=fam_p, source=MTYPE,
+                unit="kvar")
+    b.constrain("mess_q_dn", q + power * pos, ">=", 0.0, family=fam_p, source=MTYPE,
+                unit="kvar")
+    b.constrain("mess_balance", energy - e_stay - e_arr - (eta * dt) * charge
+                + (dt / eta) * discharge, "==", 0.0, family="MESS energy balance",
+                source=MTYPE, unit="kWh")
 
-    soc_lo = per_unit([t.soc_min for t in unit_type]) * cap
-    soc_up = per_unit([t.soc_max for t in unit_type]) * cap
-    init = per_unit([t.soc_init for t in unit_type]) * cap
-    energy = b.variable("mess_energy", UNIT_DIMS, soc_lo, soc_up, family="MESS SOC",
-                        source=UNIT, unit="kWh")
-    first = (t_index == 0).astype(float)
-    b.constrain("mess_balance", energy - energy.shift(time=1).fillna(0) - (eta * dt) * charge
-                + (dt / eta) * discharge, "==", (init * first).transpose(TIME, UNIT),
-                family="MESS energy balance", source=UNIT, unit="kWh")
-
-    wear_price = per_unit([t.wear_cny_per_kwh for t in unit_type])
-    wear = ((wear_price * dt) * (charge + discharge)).sum([TIME, UNIT])
+    wear_price = per_type([t.wear_cny_per_kwh for t, _ in types])
+    wear = ((wear_price * dt) * (charge + discharge)).sum([TIME, MTYPE, AT])
     at_bus = b.idx.at_bus(AT, cands)
-    return MessVars(built=built, units=units, pos=pos, charge=charge, discharge=discharge,
-                    energy=energy, wear=wear,
-                    inj_p=sparse_sum(p_at.sum(UNIT), at_bus, AT, BUS),
-                    inj_q=sparse_sum(q_at.sum(UNIT), at_bus, AT, BUS))
+    return MessVars(units=units, pos=pos, charge=charge, discharge=discharge, energy=energy,
+                    wear=wear,
+                    inj_p=sparse_sum((discharge - charge).sum(MTYPE), at_bus, AT, BUS),
+                    inj_q=sparse_sum(q.sum(MTYPE), at_bus, AT, BUS))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from gridc.dsl.diagnostics import Collector, GridError
-from gridc.dsl.syntax import Atom, Comment, Stmt, parse_document
+from gridc.dsl.syntax import Atom, Comment, Document, Stmt, parse_document
 
 INDENT = "  "
 
@@ -122,14 +122,19 @@ def _stmts(stmts: list[Stmt], depth: int, out: list[str]) -> None:
             prev_end = max(prev_end, st.block_span.end_line)
 
 
+def format_document(doc: Document) -> str:
+    """The canonical text of a parsed document."""
+    out: list[str] = []
+    _stmts(doc.statements, 0, out)
+    for c in doc.trailing_comments:
+        out.append(_comment(c))
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
 def format_text(text: str, path: str = "<string>.grid") -> str:
     """The canonical form of `text`; raises GridError on a syntax error."""
     diags = Collector()
     doc = parse_document(text, path, diags)
     if doc is None:
         raise GridError(diags.items, {path: text})
-    out: list[str] = []
-    _stmts(doc.statements, 0, out)
-    for c in doc.trailing_comments:
-        out.append(_comment(c))
-    return "\n".join(out).rstrip("\n") + "\n"
+    return format_document(doc)

@@ -5,16 +5,16 @@ Three properties:
 1. Sentences of the real grammar (`hypothesis.extra.lark.from_lark` on dsl/grid.lark):
    `gridc.dsl.parse` returns a Model or raises GridError, never anything else; and a
    sentence that parses formats to a fixed point with the same concrete syntax tree.
-2. Random byte-, character- and token-level mutations of every shipped `models/*.grid`:
-   only GridError leaves `parse`, and `gridc check` never prints a traceback and exits
-   0 or 1.
+2. Random byte-, character- and token-level mutations of every shipped `models/*.grid`
+   (and of the CSV files of a small model): only GridError leaves `parse`, and
+   `gridc check` never prints a traceback and exits 0 or 1.
 3. Round trip: random *valid* small models (buses, lines, ties, loads, generators,
    storage, profiles; random numbers and units, random layout and comments) parse to
    the same IR before and after `format_text`, spans aside.
 
-Example counts (700 sentences, 700 + 200 mutants, 120 valid models) are sized for a
-run of about 30 s on two busy cores; multiply them with GRIDC_FUZZ_SCALE=10 (or more)
-for a long fuzzing session.
+Example counts (600 sentences, 600 + 200 model mutants, 250 CSV mutants, 100 valid
+models) are sized for a run of about 30 s on two cores; multiply them with
+GRIDC_FUZZ_SCALE=10 (or more) for a long fuzzing session.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from lark import Lark
 
 from gridc.dsl import GridError, ir, parse
 from gridc.dsl.diagnostics import Collector
-from gridc.dsl.fmt import format_text
+from gridc.dsl.fmt import format_document, format_text
 from gridc.dsl.syntax import Atom, Stmt, grammar_text, parse_document
 from gridc.runtime.cli import main as gridc_main
 
@@ -174,7 +174,7 @@ _STATEMENTS = st.lists(
 ).map("\n".join)
 
 
-@fuzz_settings(700)
+@fuzz_settings(600)
 @given(st.one_of(_SENTENCE, _STATEMENTS))
 def test_grammar_sentences_raise_only_grid_errors(text: str) -> None:
     parse_only_grid_errors(text, str(ROOT / "models" / "fuzz.grid"))
@@ -182,10 +182,10 @@ def test_grammar_sentences_raise_only_grid_errors(text: str) -> None:
     if doc is None:
         return
     # a syntactically valid text formats to a fixed point with the same syntax tree
-    pretty = format_text(text, "fuzz.grid")
-    assert format_text(pretty, "fuzz.grid") == pretty
+    pretty = format_document(doc)
     again = parse_document(pretty, "fuzz.grid", Collector())
-    assert again is not None
+    assert again is not None, pretty
+    assert format_document(again) == pretty
     assert cst_shape(again.statements) == cst_shape(doc.statements)
 
 
@@ -263,11 +263,58 @@ def model_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return dest
 
 
-@fuzz_settings(700)
+@fuzz_settings(600)
 @given(model=st.sampled_from(MODELS), ops=st.lists(_MUTATION, min_size=1, max_size=5))
 def test_mutated_models_raise_only_grid_errors(model: Path, ops: list[Any]) -> None:
     text = mutate(model.read_text(encoding="utf-8"), ops)
     parse_only_grid_errors(text, str(model))
+
+
+CSV_MODEL = """model csvs "CSV inputs"
+horizon 4 h step 1 h
+network n {
+  base 12.66 kV 10 MVA
+  slack 1
+  buses from "buses.csv"
+  lines from "lines.csv"
+}
+profile shape from "profiles.csv" column load
+profile tou from "profiles.csv" column price
+load l1 at 2 { p 10 kW, profile shape }
+"""
+CSV_FILES = {
+    "buses.csv": "id,p[kW],q[kvar],priority\n1,0,0,1\n2,100,60,2\n3,90,40,1\n",
+    "lines.csv": "from,to,r[ohm],x[ohm],rating[kVA],open\n1,2,0.09,0.05,4000,no\n"
+                 "2,3,0.49,0.25,4000,closed\n",
+    "profiles.csv": "load,price[CNY/kWh]  // comment\n0.5,0.3\n0.6,0.3\n# hour 3\n0.9,0.8\n"
+                    "1.0,0.8\n",
+}
+
+
+@pytest.fixture(scope="module")
+def csv_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("csvfuzz")
+    (d / "m.grid").write_text(CSV_MODEL, encoding="utf-8")
+    for name, text in CSV_FILES.items():
+        (d / name).write_text(text, encoding="utf-8")
+    return d
+
+
+def test_csv_model_is_valid(csv_dir: Path) -> None:
+    model = parse(CSV_MODEL, str(csv_dir / "m.grid"))
+    assert len(model.network().lines) == 2 and model.profile("tou").unit == "CNY/kWh"
+
+
+@fuzz_settings(250)
+@given(name=st.sampled_from(sorted(CSV_FILES)), ops=st.lists(_MUTATION, min_size=1, max_size=4))
+def test_mutated_csv_files_raise_only_grid_errors(csv_dir: Path, name: str,
+                                                  ops: list[Any]) -> None:
+    mutated = mutate(CSV_FILES[name], ops)
+    try:
+        (csv_dir / name).write_text(mutated, encoding="utf-8", errors="surrogatepass")
+        parse_only_grid_errors(CSV_MODEL, str(csv_dir / "m.grid"))
+    finally:
+        (csv_dir / name).write_text(CSV_FILES[name], encoding="utf-8")
 
 
 def run_check(path: Path) -> tuple[int, str]:
@@ -409,7 +456,7 @@ def valid_models(draw: st.DrawFn) -> str:
     return blank.join(out) + "\n"
 
 
-@fuzz_settings(120)
+@fuzz_settings(100)
 @given(valid_models())
 def test_format_round_trip_keeps_the_ir(text: str) -> None:
     path = str(ROOT / "models" / "roundtrip.grid")

@@ -202,7 +202,7 @@ def gridc_base():  # type: ignore[no-untyped-def]
     model = gridc.parse(BASE_CASE, MODELS / "physics_base.grid")
     problem = gridc.compile(model, study="base")
     result = problem.solve(time_limit=60)
-    assert str(result.status).lower().endswith("optimal"), result.status
+    assert result.status.value == "optimal", result.status
     ds = result.dataset
     w = ds["bus_w"].squeeze(drop=True)
     assert set(w.dims) == {"bus"}, w.dims
@@ -244,3 +244,61 @@ def test_lindistflow_is_lossless(gridc_base, pandapower_case) -> None:  # type: 
         assert float(ds["bus_shed_p"].sum()) == pytest.approx(0.0, abs=1e-6)
     assert imported == pytest.approx(TOTAL_LOAD_KW, abs=0.1)
     assert pandapower_case["import_kw"] - imported == pytest.approx(PUBLISHED_LOSSES_KW, abs=0.1)
+
+
+# ------------------------------------------------------------------ solved operating points
+
+
+def test_solved_dispatch_is_ac_consistent() -> None:
+    """A day of models/ieee33_operation.grid (normal scenario): at every hour, (1) the
+    net load implied by gridc's line flows equals the demand of the .grid data minus the
+    solved generator and storage injections (the nodal balance has the physical signs),
+    and (2) the AC power flow (BFS) of those injections gives voltages within V_TOL of
+    gridc's, never above them. Measured: max |ΔV| = 0.0033 pu (bus 33, 16:00, with the
+    gas turbine, PV and storage injecting); the AC minimum is 0.9108 pu against the
+    study's 0.90 pu limit, which LinDistFlow can only guarantee up to V_TOL."""
+    model = gridc.load(MODELS / "ieee33_operation.grid")
+    problem = gridc.compile(model, study="operation")
+    result = problem.solve(time_limit=120, gap=1e-3)
+    assert result.ok, result.status
+    ds = result.dataset.sel(scenario="normal")
+    net = problem.index.network  # after the study's overrides
+    shape = model.profile(net.load_profile).values
+    buses = [b.id for b in net.buses]
+    pos = {b: i for i, b in enumerate(buses)}
+    lines = [ln for ln in net.lines if not ln.normally_open]
+    worst = 0.0
+    for t in range(model.horizon.steps):
+        d = ds.isel(time=t)
+        p = np.array([b.p_kw * shape[t] for b in net.buses])
+        q = np.array([b.q_kvar * shape[t] for b in net.buses])
+        for ld in model.loads:
+            scale = model.profile(ld.profile).values[t] if ld.profile else shape[t]
+            p[pos[ld.bus]] += ld.p_kw * scale
+            q[pos[ld.bus]] += ld.q_kvar * scale
+        for g in problem.index.generators:
+            p[pos[g.bus]] -= float(d["gen_p"].sel(gen=g.name))
+            q[pos[g.bus]] -= float(d["gen_q"].sel(gen=g.name))
+        for s in model.storages:
+            p[pos[s.bus]] += float(d["storage_charge"].sel(storage=s.name)
+                                   - d["storage_discharge"].sel(storage=s.name))
+            q[pos[s.bus]] -= float(d["storage_q"].sel(storage=s.name))
+        if "bus_shed_p" in d:
+            p -= d["bus_shed_p"].sel(bus=buses).values
+        implied = np.zeros(len(buses))
+        for ln in lines:
+            f = float(d["line_p"].sel(line=ln.id))
+            implied[pos[ln.from_bus]] -= f
+            implied[pos[ln.to_bus]] += f
+        not_slack = np.arange(len(buses)) != pos[net.slack_bus]
+        assert np.abs(implied - p)[not_slack].max() <= 1e-6, t
+
+        ac = bfs_power_flow(
+            buses, p / 1e3, q / 1e3, [ln.from_bus for ln in lines],
+            [ln.to_bus for ln in lines], [ln.r_ohm for ln in lines],
+            [ln.x_ohm for ln in lines], net.base_kv, net.slack_bus, v_slack=net.slack_v_pu)
+        diff = d["bus_v"].sel(bus=buses).values - ac.vm
+        assert diff.min() >= -1e-6, t
+        assert ac.vm.min() >= net.v_min_pu - V_TOL, t  # limits hold in AC up to the model error
+        worst = max(worst, float(np.abs(diff).max()))
+    assert worst <= V_TOL

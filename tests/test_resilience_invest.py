@@ -122,7 +122,7 @@ def test_mess_moves_to_island_only_if_worth_it(shed: float, bought: int) -> None
     assert round(float(ds["mess_units"].sel(mess_type="M1"))) == bought
     shed_kwh = float(ds["bus_shed_p"].sel(bus="3").sum())
     if bought:
-        pos = ds["mess_pos"].sel(scenario="island", mess_unit="M1#1")
+        pos = ds["mess_pos"].sel(scenario="island", mess_type="M1")
         assert float(pos.sel(mess_at="3", time=0)) < 0.5  # on the road during step 0
         assert all(float(pos.sel(mess_at="3", time=t)) > 0.5 for t in (1, 2, 3))
         assert shed_kwh == pytest.approx(50.0, abs=1e-4)

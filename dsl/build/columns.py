@@ -70,8 +70,11 @@ def read_columns(ctx: Context, table: Table, spec: dict[str, Col], what: str) ->
             ok = False
             continue
         if key in index:
-            ctx.error("GRID040", f"column '{column.name}' appears twice in {what}",
-                      column.span)
+            first = table.columns[index[key]].name
+            ctx.error("GRID040", f"column '{column.name}' appears twice in {what}"
+                      if first == column.name else
+                      f"column '{column.name}' is another name for '{first}', which {what} "
+                      "already has", column.span, help="keep one of them")
             ok = False
             continue
         index[key] = i

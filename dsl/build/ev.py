@@ -77,11 +77,11 @@ def build_fleet(ctx: Context, st: Stmt) -> P.Fleet | None:
     b.finish()
     if chains is not None and len(chains) != 4:
         ctx.error("GRID023", f"'chains' needs 4 probabilities (types I..IV), found {len(chains)}",
-                  st.span)
+                  b.span_of("chains"), help="write e.g. 'chains [0.4, 0.3, 0.2, 0.1]'")
         return None
     if chains is not None and abs(sum(chains) - 1.0) > 1e-6:
         ctx.error("GRID042", f"travel-chain probabilities sum to {sum(chains):g}, not 1",
-                  st.span)
+                  b.span_of("chains"), help="adjust them so that they add up to 1")
         return None
     if None in (head.name, per_day, battery, use, power, min_level, chains):
         return None

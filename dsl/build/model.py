@@ -9,7 +9,7 @@ from typing import Any
 
 from gridc.dsl import ir
 from gridc.dsl.build import components, ev, invest, network, studies
-from gridc.dsl.build.reader import Context
+from gridc.dsl.build.reader import Context, read_problem
 from gridc.dsl.diagnostics import Collector, did_you_mean
 from gridc.dsl.spans import Span
 from gridc.dsl.syntax import Document, Stmt, parse_document
@@ -81,10 +81,11 @@ def _read_file(asm: Assembly, path: Path, text: str | None, stack: list[Path],
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "unreadable"
+            reason, hint = read_problem(exc)
             where = via or Span(file=shown, line=1, col=1, end_line=1, end_col=1)
             asm.diags.error("GRID004", f"cannot read '{shown}': {reason}", where,
-                            help="check the path; imports are relative to the importing file")
+                            help=hint or "check the path; imports are relative to the "
+                                         "importing file")
             return
     asm.sources[shown] = text
     doc = parse_document(text, shown, asm.diags)

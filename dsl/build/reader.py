@@ -143,7 +143,7 @@ class Block:
         atom = self.value_atom(key, next(iter(choices or ["name"])), default)
         if not isinstance(atom, Atom):
             return atom
-        return to_word(self.ctx, atom, choices)
+        return to_word(self.ctx, atom, choices, key)
 
     def ref(self, key: str, default: Any = REQUIRED) -> Any:
         atom = self.value_atom(key, "1", default)
@@ -276,7 +276,8 @@ def to_int(ctx: Context, atom: Atom, minimum: int = 0) -> int | None:
     return int(v)
 
 
-def to_word(ctx: Context, atom: Atom, choices: Iterable[str] | None) -> str | None:
+def to_word(ctx: Context, atom: Atom, choices: Iterable[str] | None,
+            key: str | None = None) -> str | None:
     if atom.kind not in ("name", "kw"):
         _wrong(ctx, atom, "a name")
         return None
@@ -284,8 +285,9 @@ def to_word(ctx: Context, atom: Atom, choices: Iterable[str] | None) -> str | No
     if choices is not None:
         options = list(choices)
         if word not in options:
-            ctx.error("GRID015", f"unknown kind '{word}'", atom.span,
-                      help=did_you_mean(word, options, "kinds"))
+            what = key or "kind"
+            ctx.error("GRID015", f"unknown {what} '{word}'", atom.span,
+                      help=did_you_mean(word, options, f"{what}s"))
             return None
     return word
 
@@ -355,12 +357,23 @@ def read_file(ctx: Context, rel: str, span: Span) -> tuple[str, str] | None:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "unreadable"
+        reason, hint = read_problem(exc)
         ctx.error("GRID004", f"cannot read '{rel}': {reason}", span,
-                  help=f"paths are relative to the file that names them ({ctx.base_dir})")
+                  help=hint or f"paths are relative to the file that names them "
+                               f"({ctx.base_dir})")
         return None
     ctx.sources[display] = text
     return display, text
+
+
+def read_problem(exc: OSError | UnicodeDecodeError) -> tuple[str, str | None]:
+    """Why a file could not be read, and a help line when the path is not the issue."""
+    if isinstance(exc, UnicodeDecodeError):
+        return (f"it is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
+                f"{exc.start})", "save the file with UTF-8 encoding")
+    if isinstance(exc, IsADirectoryError):
+        return "it is a directory", "name a file, not a directory"
+    return exc.strerror or "unreadable", None
 
 
 def _display(base: Path, rel: str) -> str:

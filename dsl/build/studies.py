@@ -178,13 +178,13 @@ STUDY_USAGE = "study NAME [extends BASE] { solve extensive, gap 0.5 %, without m
 
 
 def _solve(ctx: Context, b: Block) -> ir.SolveOptions | None:
-    has_any = any(b.has(k) for k in ("solve", "gap", "time_limit", "threads", "seed",
-                                       "objective"))
-    if not has_any:
+    keys = ("solve", "gap", "time_limit", "threads", "seed", "objective")
+    if not [k for k in keys if b.has(k)]:  # (a list: every key is marked as accepted)
         return None
     span = b.owner
     strategy = "extensive"
     extra: dict[str, int] = {}
+    ok = True
     solve_st = b.all("solve")
     if len(solve_st) > 1:
         ctx.error("GRID013", f"'solve' is given twice in {b.what}", solve_st[1].atoms[0].span,
@@ -195,27 +195,32 @@ def _solve(ctx: Context, b: Block) -> ir.SolveOptions | None:
             ctx.error("GRID014", "'solve' expects a strategy", solve_st[0].span,
                       help="write 'solve extensive' or 'solve pso(particles = 30, "
                            "iterations = 60, seed = 1)'")
-            return None
-        strat = atoms[0]
-        strategy = str(strat.value)
-        if strategy not in ("extensive", "pso"):
-            ctx.error("GRID015", f"unknown strategy '{strategy}'", strat.span,
+            ok = False
+        elif str(atoms[0].value) not in ("extensive", "pso"):
+            strategy = str(atoms[0].value)
+            ctx.error("GRID015", f"unknown strategy '{strategy}'", atoms[0].span,
                       help=did_you_mean(strategy, ["extensive", "pso"], "strategies"))
-            return None
-        for arg in strat.items:
-            if arg.key not in ("particles", "iterations", "seed"):
-                ctx.error("GRID014", f"unknown argument of {strategy}", arg.span,
-                          help="pso takes particles = N, iterations = N, seed = N")
-                return None
-            v = to_int(ctx, arg, 0)
-            if v is None:
-                return None
-            extra[arg.key] = v
+            ok = False
+        else:
+            strategy = str(atoms[0].value)
+            for arg in atoms[0].items:
+                if arg.key not in ("particles", "iterations", "seed"):
+                    ctx.error("GRID014", f"unknown argument of {strategy}", arg.span,
+                              help="pso takes particles = N, iterations = N, seed = N")
+                    ok = False
+                    continue
+                v = to_int(ctx, arg, 0)
+                if v is None:
+                    ok = False
+                    continue
+                extra[arg.key] = v
     gap = b.quantity("gap", FRACTION, default=None, check=in_unit_interval)
     tl = b.quantity("time_limit", DURATION, default=None, check=positive)
     threads = b.integer("threads", default=None, minimum=1)
     seed = b.integer("seed", default=None)
     objective = b.word("objective", ("cost", "losses"), default="cost")
+    if not ok:
+        return None
     return ir.SolveOptions(span=span, strategy=strategy, gap=gap,  # type: ignore[arg-type]
                            time_limit_s=tl * 3600.0 if tl is not None else None,
                            threads=threads, seed=seed if seed is not None else extra.get("seed"),
@@ -308,7 +313,8 @@ def build_study(ctx: Context, st: Stmt) -> ir.Study | None:
     for w in b.all("without"):
         for atom in w.atoms[1:]:
             if atom.kind != "name":
-                ctx.error("GRID014", "'without' expects investment names", atom.span)
+                ctx.error("GRID014", "'without' expects investment names", atom.span,
+                          help="write e.g. 'without mess reinf'")
                 continue
             without.append(str(atom.value))
     scen = b.word("scenarios", default=None)
