@@ -147,7 +147,7 @@ def build_dg(b: Builder, invs: list[P.DgUnits], parts: AdnParts) -> tuple[Linear
         inj_q = sparse_sum(q, at, DG, BUS)
     for inv in invs:
         c = inv.costs
-        parts.items.append(CostItem(inv.source if inv.source in ("pv",) else "wt", inv.name,
+        parts.items.append(CostItem({"pv": "pv", "wind": "wt"}[inv.source], inv.name,
                                     crf(b.model, c.life_y) * c.install_cny,
                                     c.maintain_cny_per_y,
                                     inv.unit_kw * n.sel({DG: [inv.name]}).sum(), "kW"))
@@ -206,6 +206,26 @@ def line_items(b: Builder, topo: Topology, parts: AdnParts) -> None:
 # ---------------------------------------------------------------------- the route
 
 
+def flow_cap(m: ir.Model, with_stations: bool) -> float:
+    """No line carries more than all demand plus all generation (with 10 % for losses and
+    reactive power): the big-M of the flow bounds. Unbounded with stations, whose load
+    is a decision, or with generators of unbounded size (the grid import does not count:
+    it only feeds the demand)."""
+    if with_stations:
+        return math.inf
+    net = m.network()
+    shape = max(m.profile(net.load_profile).values) if net.load_profile else 1.0
+    demand = shape * sum(math.hypot(b.p_kw, b.q_kvar) for b in net.buses)
+    demand += sum(math.hypot(ld.p_kw, ld.q_kvar) for ld in m.loads)
+    gens = [g.p_max_kw for g in m.generators if g.kind != "grid"]
+    dg = sum(i.capacity_max_kw for i in m.investments if isinstance(i, P.DgUnits))
+    if any(math.isinf(x) for x in gens):
+        return math.inf
+    return 1.1 * (demand + sum(gens) + dg)
+
+
+
+
 def _grid_terms(b: Builder, gen: GeneratorVars) -> LinearExpression:
     """Daily purchase per scenario [CNY] over (scenario,)."""
     units = [g.name for g in b.idx.generators if g.kind == "grid"]
@@ -235,7 +255,8 @@ def compile_adn(model: ir.Model, resolved: ResolvedStudy, options: dict[str, Any
     b = Builder(m=linopy.Model(), model=m, idx=idx, data=data)
     radial = any(inv.radial for inv in line_builds(m))
     topo = build_topology(b, candidates, radial, options.get("fixed_lines"))
-    flow = build_distflow(b, topo, int(options.get("levels", DEFAULT_LEVELS)))
+    flow = build_distflow(b, topo, int(options.get("levels", DEFAULT_LEVELS)),
+                          flow_cap(m, plan is not None))
     parts = AdnParts(builder=b, topology=topo, flow=flow, objective=resolved.solve.objective)
     gen = build_generators(b)
     inj_p: list[LinearExpression] = [gen.inj_p]
@@ -256,8 +277,7 @@ def compile_adn(model: ir.Model, resolved: ResolvedStudy, options: dict[str, Any
         inj_q.append(-sv.load_q)
         parts.stations, parts.subcases, parts.subcase = sv, plan.labels, plan.label
         parts.forecast, parts.carbon_t_per_day = plan.forecast, plan.carbon_t_per_day
-    dem = build_loads(b, inj_p, inj_q, flow.outflow_p, flow.outflow_q)
-    del dem
+    build_loads(b, inj_p, inj_q, flow.outflow_p, flow.outflow_q)
     dt = idx.step_h
     losses = (flow.loss_kw * dt).sum([TIME, "line"])  # kWh per scenario
     per_scenario: dict[str, LinearExpression] = {"losses_kwh": losses}

@@ -27,6 +27,7 @@ Lines with a built decision (`compiler.topology`) carry big-M rows: |P|, |Q| ≤
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +35,7 @@ import numpy as np
 import xarray as xr
 from linopy import LinearExpression, Variable
 
-from gridc.compiler.builder import Builder, sparse_sum
+from gridc.compiler.builder import Block, Builder, sparse_sum
 from gridc.compiler.cone import ConeBlock, add_rotated_cone, tangent_cut, violation
 from gridc.compiler.index import BUS, LINE, SCENARIO, TIME
 from gridc.compiler.network import line_ratings, voltage_limits
@@ -72,13 +73,17 @@ def impedances(b: Builder) -> tuple[xr.DataArray, xr.DataArray]:
             xr.DataArray([ln.x_ohm / zb for ln in net.lines], coords=coords))
 
 
-def build_distflow(b: Builder, topo: Topology, nu: int = DEFAULT_LEVELS) -> DistFlowVars:
-    """Flows, currents, voltages, the relaxed cone and the nodal outflows with losses."""
+def build_distflow(b: Builder, topo: Topology, nu: int = DEFAULT_LEVELS,
+                   flow_cap_kva: float = math.inf) -> DistFlowVars:
+    """Flows, currents, voltages, the relaxed cone and the nodal outflows with losses.
+    `flow_cap_kva` bounds every flow by what the network can carry at all (total demand
+    plus generation): with the rating it is the big-M of built lines, and the tighter it
+    is, the tighter the MILP's relaxation."""
     sb = b.idx.base_kva
     u = b.data.availability.transpose(*FLOW_DIMS)
     possible = (topo.status > 0.0)
     on = (u > 0.5) & possible
-    rating = line_ratings(b)
+    rating = line_ratings(b).clip(max=flow_cap_kva)
     limit = (on * rating).transpose(*FLOW_DIMS)
     p = b.variable("line_p", FLOW_DIMS, -limit, limit, family="line ratings", source=LINE,
                    unit="kW")
@@ -116,7 +121,7 @@ def build_distflow(b: Builder, topo: Topology, nu: int = DEFAULT_LEVELS) -> Dist
     cone = add_rotated_cone(b.m, "cone", p / sb, q / sb, ell, w_from, nu, mask=on.transpose(
         *FLOW_DIMS))
     for v in cone.variables:
-        b.blocks[v] = _aux(v)
+        b.blocks[v] = Block(v, "cone approximation", LINE, "p.u.")
     loss = (r_pu * sb) * ell
     qloss = (x_pu * sb) * ell
     return DistFlowVars(
@@ -124,11 +129,6 @@ def build_distflow(b: Builder, topo: Topology, nu: int = DEFAULT_LEVELS) -> Dist
         outflow_p=sparse_sum(p, inc, LINE, BUS) + sparse_sum(loss, to_sel, LINE, BUS),
         outflow_q=sparse_sum(q, inc, LINE, BUS) + sparse_sum(qloss, to_sel, LINE, BUS),
         loss_kw=loss, cone=cone, r_pu=r_pu, x_pu=x_pu, base_kva=sb, cuts=[])
-
-
-def _aux(name: str) -> Any:
-    from gridc.compiler.builder import Block
-    return Block(name, "cone approximation", LINE, "p.u.")
 
 
 # ---------------------------------------------------------------------- after a solve

@@ -162,6 +162,10 @@ def build_mess(b: Builder, inv: P.MobileStorage, fixed: dict[str, int] | None) -
                 source=MTYPE)
     b.constrain("mess_moves", arr.sum([TIME, AT]) - float(inv.moves_max) * units, "<=", 0.0,
                 family=fam, source=MTYPE)
+    import os
+    if os.environ.get("GRIDC_PARKED"):
+        b.constrain("mess_parked", dep, "==", 0.0, family=fam, source=MTYPE,
+                    mask=(t_index > 0).broadcast_like(dep.const).transpose(*FLEET_DIMS))
 
     # ---------------------------------------------------------------- energy
     fam_e = "MESS SOC"

@@ -12,7 +12,7 @@ Three properties:
    storage, profiles; random numbers and units, random layout and comments) parse to
    the same IR before and after `format_text`, spans aside.
 
-Example counts (600 sentences, 600 + 200 model mutants, 250 CSV mutants, 100 valid
+Example counts (500 sentences, 500 + 150 model mutants, 200 CSV mutants, 80 valid
 models) are sized for a run of about 30 s on two cores; multiply them with
 GRIDC_FUZZ_SCALE=10 (or more) for a long fuzzing session.
 """
@@ -174,7 +174,7 @@ _STATEMENTS = st.lists(
 ).map("\n".join)
 
 
-@fuzz_settings(600)
+@fuzz_settings(500)
 @given(st.one_of(_SENTENCE, _STATEMENTS))
 def test_grammar_sentences_raise_only_grid_errors(text: str) -> None:
     parse_only_grid_errors(text, str(ROOT / "models" / "fuzz.grid"))
@@ -263,7 +263,7 @@ def model_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return dest
 
 
-@fuzz_settings(600)
+@fuzz_settings(500)
 @given(model=st.sampled_from(MODELS), ops=st.lists(_MUTATION, min_size=1, max_size=5))
 def test_mutated_models_raise_only_grid_errors(model: Path, ops: list[Any]) -> None:
     text = mutate(model.read_text(encoding="utf-8"), ops)
@@ -305,7 +305,7 @@ def test_csv_model_is_valid(csv_dir: Path) -> None:
     assert len(model.network().lines) == 2 and model.profile("tou").unit == "CNY/kWh"
 
 
-@fuzz_settings(250)
+@fuzz_settings(200)
 @given(name=st.sampled_from(sorted(CSV_FILES)), ops=st.lists(_MUTATION, min_size=1, max_size=4))
 def test_mutated_csv_files_raise_only_grid_errors(csv_dir: Path, name: str,
                                                   ops: list[Any]) -> None:
@@ -324,7 +324,7 @@ def run_check(path: Path) -> tuple[int, str]:
     return code, out.getvalue() + err.getvalue()
 
 
-@fuzz_settings(200)
+@fuzz_settings(150)
 @given(model=st.sampled_from(MODELS), ops=st.lists(_MUTATION, min_size=1, max_size=5),
        raw_flip=st.none() | st.integers(0, 2**31))
 def test_mutated_models_check_cleanly(model_copy: Path, model: Path, ops: list[Any],
@@ -456,7 +456,7 @@ def valid_models(draw: st.DrawFn) -> str:
     return blank.join(out) + "\n"
 
 
-@fuzz_settings(100)
+@fuzz_settings(80)
 @given(valid_models())
 def test_format_round_trip_keeps_the_ir(text: str) -> None:
     path = str(ROOT / "models" / "roundtrip.grid")
