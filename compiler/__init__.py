@@ -46,6 +46,7 @@ from gridc.compiler.costs import expected, scenario_terms
 from gridc.compiler.generators import build_generators
 from gridc.compiler.index import ModelIndex, build_index
 from gridc.compiler.investments import build_investments, upper_level
+from gridc.compiler.islands import island_cuts
 from gridc.compiler.loads import build_loads
 from gridc.compiler.network import build_network
 from gridc.compiler.scenarios import (
@@ -58,7 +59,7 @@ from gridc.compiler.storage import build_storage
 from gridc.compiler.study import ResolvedStudy, resolve_study
 from gridc.dsl import ir
 
-KNOWN_OPTIONS = ("elastic", "levels", "subcase", "forecast", "fixed_lines")
+KNOWN_OPTIONS = ("elastic", "levels", "subcase", "forecast", "fixed_lines", "cone")
 
 
 @dataclass
@@ -117,6 +118,7 @@ def compile_model(model: ir.Model, study: str | None = None, **options: Any) -> 
     inj_p = [gen.inj_p] + ([sto.inj_p] if sto is not None else []) + inv.inj_p
     inj_q = [gen.inj_q] + ([sto.inj_q] if sto is not None else []) + inv.inj_q
     dem = build_loads(b, inj_p, inj_q, net.outflow_p, net.outflow_q)
+    island_cuts(b, inv, gen, sto, dem)  # valid inequalities for reinforcement (LP bound)
 
     per_scenario = scenario_terms(b, net, gen, sto, dem)
     per_scenario.update(inv.scenario_terms)

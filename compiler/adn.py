@@ -45,6 +45,7 @@ from linopy import LinearExpression, Variable
 
 from gridc.compiler import CompiledModel
 from gridc.compiler.builder import Builder, sparse_sum
+from gridc.compiler.cone import rotated_rows
 from gridc.compiler.distflow import DEFAULT_LEVELS, DistFlowVars, build_distflow
 from gridc.compiler.economics import capital_recovery_factor
 from gridc.compiler.errors import compile_error
@@ -64,7 +65,9 @@ from gridc.dsl import ir_planning as P
 
 DG, RATING, SUB = "dg", "rating", "substation"
 ADN_KINDS = ("lines", "dg", "substation", "stations")
-ADN_OPTIONS = ("levels", "subcase", "forecast", "fixed_lines")
+ADN_OPTIONS = ("levels", "subcase", "forecast", "fixed_lines", "cone")
+#: above this many polygon rows the cone is approximated by cuts (see `cone_mode`)
+BTN_MAX_ROWS = 60_000
 
 
 def uses_adn(resolved: ResolvedStudy) -> bool:
@@ -102,6 +105,8 @@ class AdnParts:
     forecast: Any = None
     carbon_t_per_day: float = 0.0
     objective: str = "cost"
+    source_model: ir.Model | None = None  # as given to compile_model (for sub-cases)
+    cone_mode: str = "btn"
 
 
 def _econ(m: ir.Model) -> ir.Economics:
@@ -206,6 +211,19 @@ def line_items(b: Builder, topo: Topology, parts: AdnParts) -> None:
 # ---------------------------------------------------------------------- the route
 
 
+def cone_mode(requested: str, cones: int, nu: int) -> str:
+    """`btn` (Ben-Tal–Nemirovski, accuracy guaranteed up front) unless the polygon rows would
+    exceed `BTN_MAX_ROWS`: then `cuts` (a few supporting planes per cone, refined by the
+    runtime's cut loop), because a simplex on hundreds of thousands of polygon rows is
+    what makes the MILP slow (measured: the 4 × 24 h × 31-line seed-001 case has 2,976
+    cones, 193k rows at ν = 10, and no root LP after 10 min)."""
+    if requested not in ("auto", "btn", "cuts"):
+        raise ValueError(f"unknown cone mode '{requested}' (auto, btn or cuts)")
+    if requested != "auto":
+        return requested
+    return "btn" if cones * rotated_rows(nu) <= BTN_MAX_ROWS else "cuts"
+
+
 def flow_cap(m: ir.Model, with_stations: bool) -> float:
     """No line carries more than all demand plus all generation (with 10 % for losses and
     reactive power): the big-M of the flow bounds. Unbounded with stations, whose load
@@ -255,9 +273,12 @@ def compile_adn(model: ir.Model, resolved: ResolvedStudy, options: dict[str, Any
     b = Builder(m=linopy.Model(), model=m, idx=idx, data=data)
     radial = any(inv.radial for inv in line_builds(m))
     topo = build_topology(b, candidates, radial, options.get("fixed_lines"))
-    flow = build_distflow(b, topo, int(options.get("levels", DEFAULT_LEVELS)),
-                          flow_cap(m, plan is not None))
-    parts = AdnParts(builder=b, topology=topo, flow=flow, objective=resolved.solve.objective)
+    nu = int(options.get("levels", DEFAULT_LEVELS))
+    mode = cone_mode(options.get("cone", "auto"), idx.steps * len(scenarios) *
+                     len(idx.coords["line"]), nu)
+    flow = build_distflow(b, topo, nu, flow_cap(m, plan is not None), mode)
+    parts = AdnParts(builder=b, topology=topo, flow=flow, objective=resolved.solve.objective,
+                     source_model=model, cone_mode=mode)
     gen = build_generators(b)
     inj_p: list[LinearExpression] = [gen.inj_p]
     inj_q: list[LinearExpression] = [gen.inj_q]

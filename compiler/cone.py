@@ -93,7 +93,10 @@ class ConeBlock:
 
     @property
     def variables(self) -> tuple[str, ...]:
-        return tuple(f"{self.name}_{s}" for s in ("s", "xi1", "eta1", "xi2", "eta2"))
+        if self.nu == 0:  # tangent planes: no auxiliary variables
+            return ()
+        return (f"{self.name}_s", f"{self.name}_1_xi", f"{self.name}_1_eta",
+                f"{self.name}_2_xi", f"{self.name}_2_eta")
 
 
 def _levels(nu: int) -> pd.Index:
@@ -166,6 +169,30 @@ def add_rotated_cone(m: linopy.Model, name: str, p: Expr, q: Expr, ell: Expr, v:
     n = _count(mask, like)
     return ConeBlock(name=name, nu=nu, cones=n, rows=(r1 + r2) * n,
                      columns=(4 * nu + 1) * n, accuracy=rotated_accuracy(nu))
+
+
+def add_tangent_planes(m: linopy.Model, name: str, p: Expr, q: Expr, ell: Expr, v: Expr,
+                       points: xr.DataArray, mask: xr.DataArray | None = None) -> ConeBlock:
+    """Outer approximation of ℓ·v ≥ p² + q² by supporting planes at given cone points.
+
+    `points` holds (p₀, q₀) per plane along a dim `cone_cut` (with a `component`
+    coordinate "p", "q"), taken on the surface at v₀ = 1, ℓ₀ = p₀² + q₀²: the plane
+    ℓ ≥ 2p₀ p + 2q₀ q − (p₀² + q₀²) v, exact at that point and valid everywhere. No
+    accuracy is guaranteed a priori: the solution is measured and cut (`tangent_cut`)
+    until the loss error is small — a Kelley / outer-approximation loop."""
+    p0 = points.sel(component="p", drop=True)
+    q0 = points.sel(component="q", drop=True)
+    ones = xr.ones_like(p0)
+    l0 = p0 ** 2 + q0 ** 2
+    cp, cq, cl, cv = tangent_cut(p0.values, q0.values, l0.values, ones.values)
+    coef = {k: xr.DataArray(c, coords=p0.coords) for k, c in
+            zip(("p", "q", "l", "v"), (cp, cq, cl, cv))}
+    m.add_constraints(coef["p"] * p + coef["q"] * q + coef["l"] * ell + coef["v"] * v, "<=",
+                      0.0, name=f"{name}_planes", mask=mask)
+    e = p.to_linexpr() if isinstance(p, Variable) else p
+    n = _count(mask, e.const)
+    k = int(p0.size)
+    return ConeBlock(name=name, nu=0, cones=n, rows=k * n, columns=0, accuracy=math.inf)
 
 
 # ---------------------------------------------------------------------- at a solution

@@ -36,7 +36,13 @@ import xarray as xr
 from linopy import LinearExpression, Variable
 
 from gridc.compiler.builder import Block, Builder, sparse_sum
-from gridc.compiler.cone import ConeBlock, add_rotated_cone, tangent_cut, violation
+from gridc.compiler.cone import (
+    ConeBlock,
+    add_rotated_cone,
+    add_tangent_planes,
+    tangent_cut,
+    violation,
+)
 from gridc.compiler.index import BUS, LINE, SCENARIO, TIME
 from gridc.compiler.network import line_ratings, voltage_limits
 from gridc.compiler.topology import Topology
@@ -73,8 +79,17 @@ def impedances(b: Builder) -> tuple[xr.DataArray, xr.DataArray]:
             xr.DataArray([ln.x_ohm / zb for ln in net.lines], coords=coords))
 
 
+def initial_planes(cap_pu: float, levels: int = 4) -> xr.DataArray:
+    """Supporting planes for the `cuts` mode: flows ±cap·2^−j (j < levels) and two
+    reactive ones at ±cap/8: a coarse start that the cut loop refines."""
+    ps = [s * cap_pu * 2.0 ** -j for j in range(levels) for s in (1.0, -1.0)]
+    pts = [(x, 0.0) for x in ps] + [(0.0, cap_pu / 8), (0.0, -cap_pu / 8)]
+    return xr.DataArray(np.array(pts), dims=("cone_cut", "component"),
+                        coords={"cone_cut": np.arange(len(pts)), "component": ["p", "q"]})
+
+
 def build_distflow(b: Builder, topo: Topology, nu: int = DEFAULT_LEVELS,
-                   flow_cap_kva: float = math.inf) -> DistFlowVars:
+                   flow_cap_kva: float = math.inf, mode: str = "btn") -> DistFlowVars:
     """Flows, currents, voltages, the relaxed cone and the nodal outflows with losses.
     `flow_cap_kva` bounds every flow by what the network can carry at all (total demand
     plus generation): with the rating it is the big-M of built lines, and the tighter it
@@ -118,8 +133,12 @@ def build_distflow(b: Builder, topo: Topology, nu: int = DEFAULT_LEVELS,
                     family="voltage drop", source=LINE, unit="p.u.²", mask=decided)
         b.constrain("voltage_drop_built_dn", drop - big * y, ">=", -big,
                     family="voltage drop", source=LINE, unit="p.u.²", mask=decided)
-    cone = add_rotated_cone(b.m, "cone", p / sb, q / sb, ell, w_from, nu, mask=on.transpose(
-        *FLOW_DIMS))
+    cone_mask = on.transpose(*FLOW_DIMS)
+    if mode == "cuts":
+        cone = add_tangent_planes(b.m, "cone", p / sb, q / sb, ell, w_from,
+                                  initial_planes(float(rating.max()) / sb), mask=cone_mask)
+    else:
+        cone = add_rotated_cone(b.m, "cone", p / sb, q / sb, ell, w_from, nu, mask=cone_mask)
     for v in cone.variables:
         b.blocks[v] = Block(v, "cone approximation", LINE, "p.u.")
     loss = (r_pu * sb) * ell

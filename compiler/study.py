@@ -64,6 +64,8 @@ def _merge_solve(chain: list[ir.Study]) -> ir.SolveOptions:
         for key, value in st.solve.model_dump(exclude={"span"}).items():
             if value is not None:
                 merged[key] = value
+    merged.setdefault("strategy", "extensive")
+    merged.setdefault("objective", "cost")
     return ir.SolveOptions(span=span, **merged)  # type: ignore[arg-type]
 
 
@@ -81,7 +83,9 @@ def resolve_study(model: ir.Model, name: str | None = None) -> ResolvedStudy:
         sets = model.scenario_sets
         return ResolvedStudy(name="", chain=(), model=model,
                              scenario_set=sets[0] if sets else None,
-                             solve=ir.SolveOptions(span=NOWHERE), without=(), overrides=(),
+                             solve=ir.SolveOptions(span=NOWHERE, strategy="extensive",
+                                                   objective="cost"),
+                             without=(), overrides=(),
                              fixes=(), span=model.span)
     if name is None:
         study = model.studies[0]

@@ -130,8 +130,11 @@ def _head(st: Stmt, pad: str) -> list[str]:
 def _one_line_block(st: Stmt) -> str | None:
     """`{ a 1, b 2 }` if the block was written on one line and holds only simple
     statements; None if it must be printed one statement per line."""
-    if st.block_span is None or st.block_span.line != st.block_span.end_line \
-            or st.closing is not None or st.block is None:
+    if st.block is None or st.closing is not None:
+        return None
+    if not st.block:
+        return "{}"
+    if st.block_span is None or st.block_span.line != st.block_span.end_line:
         return None
     items: list[str] = []
     for s in st.block:

@@ -204,14 +204,16 @@ class Price(Node):
 
 
 class SolveOptions(Node):
-    strategy: Literal["extensive", "pso"] = "extensive"
+    # None = not written here: a study that extends another inherits the parent's value
+    # (the compiler's resolved options default to "extensive" and "cost")
+    strategy: Literal["extensive", "pso"] | None = None
     gap: float | None = None
     time_limit_s: float | None = None
     threads: int | None = None
     seed: int | None = None
     particles: int | None = None
     iterations: int | None = None
-    objective: Literal["cost", "losses"] = "cost"
+    objective: Literal["cost", "losses"] | None = None
 
 
 class Override(Node):

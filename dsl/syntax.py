@@ -280,9 +280,10 @@ def _syntax_error(exc: UnexpectedInput, text: str, path: str, diags: Collector) 
 def _attach_comments(stmts: list[Stmt], comments: list[Comment]) -> list[Comment]:
     """Attach each comment to the statement it annotates.
 
-    A comment at the end of a line trails the (outermost) statement starting on that
-    line, else a statement whose head ends there (a wrapped list, an inline table),
-    else the block whose closing brace is on that line. A comment on its own line
+    A comment at the end of a line belongs to the outermost statement that starts on
+    that line (it trails it), ends its head there (a wrapped list, an inline table:
+    it trails it too) or closes its block there (it follows the closing brace); at
+    equal depth in that order. A comment on its own line
     leads the next statement (at any depth), or, after the last statement of a block,
     is kept at the end of that block. Comments after the last statement are returned.
     Runs in O((statements + comments) log statements).
@@ -290,25 +291,26 @@ def _attach_comments(stmts: list[Stmt], comments: list[Comment]) -> list[Comment
     if not comments:
         return []
     flat: list[Stmt] = []
+    # line -> [(depth, kind, order, statement)]: statements a comment at the end of
+    # that line may belong to; kind 0 starts there, 1 ends its head there, 2 closes
+    # its block there. The outermost wins, so `a { b 1 }  // x` annotates a.
+    ends: dict[int, list[tuple[int, int, int, Stmt]]] = {}
 
-    def walk(items: list[Stmt]) -> None:
+    def walk(items: list[Stmt], depth: int) -> None:
         for s in items:
+            order = len(flat)
             flat.append(s)
+            ends.setdefault(s.span.line, []).append((depth, 0, order, s))
+            if s.atoms and s.atoms[-1].span.end_line != s.span.line:
+                ends.setdefault(s.atoms[-1].span.end_line, []).append((depth, 1, order, s))
+            if s.block_span is not None:
+                ends.setdefault(s.block_span.end_line, []).append((depth, 2, order, s))
             if s.block:
-                walk(s.block)
+                walk(s.block, depth + 1)
 
-    walk(stmts)
+    walk(stmts, 0)
     ordered = sorted(flat, key=lambda s: (s.span.line, s.span.col))
     start_lines = [s.span.line for s in ordered]
-    starts: dict[int, Stmt] = {}
-    head_ends: dict[int, Stmt] = {}
-    block_ends: dict[int, Stmt] = {}
-    for s in flat:
-        starts.setdefault(s.span.line, s)
-        if s.atoms:
-            head_ends.setdefault(s.atoms[-1].span.end_line, s)
-        if s.block_span is not None:
-            block_ends.setdefault(s.block_span.end_line, s)
     # (block span, statement) for every block, in opening order
     blocks = sorted(((s.block_span, s) for s in flat if s.block_span is not None),
                     key=lambda b: (b[0].line, b[0].col))
@@ -317,19 +319,7 @@ def _attach_comments(stmts: list[Stmt], comments: list[Comment]) -> list[Comment
     leftover: list[Comment] = []
     for c in sorted(comments, key=lambda c: (c.span.line, c.span.col)):
         line = c.span.line
-        owner = starts.get(line)
-        if owner is not None and owner.trailing is None and c.span.col > owner.span.col:
-            owner.trailing = c
-            continue
-        owner = head_ends.get(line)
-        if owner is not None and owner.trailing is None \
-                and c.span.col >= owner.atoms[-1].span.end_col:
-            owner.trailing = c
-            continue
-        owner = block_ends.get(line)
-        if owner is not None and owner.closing is None and owner.block_span is not None \
-                and c.span.col >= owner.block_span.end_col:
-            owner.closing = c
+        if _attach_at_end_of_line(c, sorted(ends.get(line, ()), key=lambda e: e[:3])):
             continue
         # the innermost block enclosing the comment's line
         while next_block < len(blocks) and blocks[next_block][0].line <= line:
@@ -352,6 +342,21 @@ def _attach_comments(stmts: list[Stmt], comments: list[Comment]) -> list[Comment
         else:
             leftover.append(c)
     return leftover
+
+
+def _attach_at_end_of_line(c: Comment, candidates: list[tuple[int, int, int, Stmt]]) -> bool:
+    for _depth, kind, _order, s in candidates:
+        if kind == 0 and s.trailing is None and c.span.col > s.span.col:
+            s.trailing = c
+            return True
+        if kind == 1 and s.trailing is None and c.span.col >= s.atoms[-1].span.end_col:
+            s.trailing = c
+            return True
+        if kind == 2 and s.closing is None and s.block_span is not None \
+                and c.span.col >= s.block_span.end_col:
+            s.closing = c
+            return True
+    return False
 
 
 def _comment_stmt(c: Comment) -> Stmt:

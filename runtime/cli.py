@@ -100,7 +100,10 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
+BUILTIN_COMMANDS = ("check", "fmt", "schema")
+
+
+def build_parser(with_extras: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gridc", description="Plan power distribution "
                                      "networks from .grid models.")
     parser.add_argument("--version", action="version", version="gridc 0.1.0")
@@ -118,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print the JSON schema of the IR")
     p.add_argument("--out", help="write to this file instead of stdout")
     p.set_defaults(func=cmd_schema)
-    _load_extra_commands()
+    if with_extras:
+        _load_extra_commands()
     for name, (helptext, (setup, run)) in EXTRA_COMMANDS.items():
         p = sub.add_parser(name, help=helptext)
         setup(p)
@@ -130,7 +134,8 @@ def _load_extra_commands() -> None:
     """Import runtime modules that register subcommands (solve, sweep, forecast)."""
     import importlib
 
-    for mod in ("gridc.runtime.cmd_solve", "gridc.runtime.cmd_forecast"):
+    for mod in ("gridc.runtime.cmd_solve", "gridc.runtime.cmd_forecast",
+                "gridc.runtime.cmd_studies"):
         try:
             importlib.import_module(mod)
         except ModuleNotFoundError as exc:
@@ -139,9 +144,12 @@ def _load_extra_commands() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    first = next((a for a in args_list if not a.startswith("-")), None)
+    # `check`/`fmt`/`schema` need no solver stack: skip importing it (saves seconds)
+    parser = build_parser(with_extras=first not in BUILTIN_COMMANDS)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(args_list)
     except SystemExit as exc:  # argparse: --help (0) or usage error (2)
         return int(exc.code or 0)
     try:

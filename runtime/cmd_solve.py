@@ -8,6 +8,8 @@ Exit codes: 0 with a usable solution (optimal, feasible_gap, time_limit_feasible
 errors, 2 for usage errors. Results are written to `--out` only when the run
 produced a solution, so a failed run leaves an existing output directory as it
 was. `--diagnose` explains an infeasible model (see `gridc.runtime.diagnose`).
+A study with `solve pso(...)`, or `--strategy pso`, runs the bi-level search instead
+(options `--workers`, `--scheduler`, `--certify`, ...: see `gridc.runtime.cmd_pso`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import time
 from rich.console import Console
 
 from gridc.compiler import compile_model
+from gridc.runtime import cmd_pso
 from gridc.runtime.cli import EXIT_MODEL, EXIT_OK, EXTRA_COMMANDS, load_or_report
 from gridc.runtime.diagnose import diagnose
 from gridc.runtime.problem import Problem
@@ -60,6 +63,7 @@ def setup(p: argparse.ArgumentParser) -> None:
     p.add_argument("--diagnose", action="store_true",
                    help="if infeasible, find which constraints and sources need relaxing")
     p.add_argument("--verbose", action="store_true", help="show the HiGHS log")
+    cmd_pso.add_arguments(p, _positive)
 
 
 def console() -> Console:
@@ -76,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(model, int):
         return model
     parse_s = time.perf_counter() - started
+    if cmd_pso.wants_pso(args, model):  # the bi-level search (see gridc.runtime.cmd_pso)
+        return cmd_pso.run(args, model, out)
     problem = Problem(compile_model(model, study=args.study), parse_s=parse_s)
     if args.lp:
         problem.write_lp(args.lp)

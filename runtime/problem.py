@@ -56,6 +56,14 @@ class Problem:
               threads: int | None = None, seed: int | None = None,
               verbose: bool = False) -> Result:
         opts = self.study.solve
+        if self.compiled.extension is not None:  # ADN planning / loss studies (seed 001)
+            from gridc.runtime.adn import solve_planning
+            return solve_planning(
+                self.compiled, self._timings(),
+                time_limit=time_limit if time_limit is not None else opts.time_limit_s,
+                gap=gap if gap is not None else opts.gap,
+                threads=threads if threads is not None else opts.threads,
+                seed=seed if seed is not None else opts.seed, verbose=verbose)
         outcome = solve_model(
             self.model,
             time_limit=time_limit if time_limit is not None else opts.time_limit_s,
@@ -63,14 +71,17 @@ class Problem:
             threads=threads if threads is not None else opts.threads,
             seed=seed if seed is not None else opts.seed,
             verbose=verbose)
-        timings = {"compile_s": self.compiled.compile_s}
-        if self.parse_s is not None:
-            timings = {"parse_s": self.parse_s, **timings}
-        result = build_result(self.compiled, outcome, timings)
+        result = build_result(self.compiled, outcome, self._timings())
         if opts.strategy != "extensive":
             result.summary["notes"].append(f"strategy '{opts.strategy}' is not available yet: "
                                            "solved in extensive form")
         return result
+
+    def _timings(self) -> dict[str, float]:
+        timings = {"compile_s": self.compiled.compile_s}
+        if self.parse_s is not None:
+            timings = {"parse_s": self.parse_s, **timings}
+        return timings
 
     def write_lp(self, path: str | Path) -> None:
         """Write the model as an LP file (for inspection). Columns are named x<label>

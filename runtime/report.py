@@ -73,6 +73,9 @@ def diagnosis_table(d: Diagnosis) -> Table:
 
 def print_summary(console: Console, s: dict[str, Any]) -> None:
     console.print(summary_table(s))
+    if s.get("adn") or s.get("cone") or s.get("subcases"):  # seed 001: Tables 5-7
+        from gridc.runtime.adn_report import print_adn
+        print_adn(console, s)
 
 
 def print_diagnosis(console: Console, d: Diagnosis) -> None:

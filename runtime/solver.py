@@ -11,6 +11,10 @@ condition is mapped explicitly by `map_status` and anything not recognised is an
 HiGHS reports its objective, dual bound and relative gap in solver units; they
 exclude the constant part of the objective (linopy cannot pass constants), which
 `runtime.results` adds back.
+
+`BoundsResolver` is the second entry point: a model handed to HiGHS once and then
+re-solved many times with changed column bounds (the bi-level method's lower level,
+`gridc.runtime.bilevel`, pins a plan's decisions that way).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from enum import StrEnum
 from typing import Any
 
 import linopy
+import numpy as np
 
 #: a reported gap above the requested one by less than this is still "within gap"
 GAP_TOL = 1e-9
@@ -168,6 +173,12 @@ def solve_model(model: linopy.Model, *, time_limit: float | None = None,
         return SolveOutcome(SolveStatus.error, None, None, None, "no solver model",
                             "HiGHS did not return a model", time.perf_counter() - started,
                             is_mip)
+    return _outcome(h, started=started, is_mip=is_mip, gap=gap, verbose=verbose)
+
+
+def _outcome(h: Any, *, started: float, is_mip: bool, gap: float | None,
+             verbose: bool) -> SolveOutcome:
+    """Read the outcome of a finished `Highs.run()` (see `map_status`)."""
     status = h.getModelStatus()
     if status.name == "kUnboundedOrInfeasible":
         # presolve could not tell which: ask the simplex without presolve
@@ -192,3 +203,67 @@ def solve_model(model: linopy.Model, *, time_limit: float | None = None,
         gap=_finite(achieved) if has_solution else None,
         solver_status=status.name, message=h.modelStatusToString(status),
         solve_s=time.perf_counter() - started, is_mip=is_mip, highs_s=float(h.getRunTime()))
+
+
+class BoundsResolver:
+    """A linopy model passed to HiGHS once, then re-solved with changed column bounds.
+
+    Why: the bi-level lower level solves the same scenario MILP for every plan the
+    upper level proposes; only the bounds of a few decision columns change. Building
+    the model (linopy compile + hand-over) costs more than many of the solves, so it
+    is done once per worker process and `solve` only calls `changeColsBounds`.
+
+    Every `solve` starts from a cleared solver state (`clearSolver`): the outcome
+    depends on the model, the options and the bounds alone, never on what this
+    object solved before. That is what lets any worker evaluate any plan and still
+    reproduce the serial run exactly (HiGHS is deterministic for a fixed thread
+    count; `threads` defaults to 1 here).
+    """
+
+    def __init__(self, model: linopy.Model, *, time_limit: float | None = None,
+                 gap: float | None = None, threads: int | None = 1,
+                 seed: int | None = None):
+        self.is_mip = bool(model.binaries.nvars or model.integers.nvars)
+        self.gap = gap
+        model.constraints.sanitize_zeros()  # as linopy's Model.solve does
+        model.constraints.sanitize_infinities()
+        with _quiet_stdout(True):
+            self._h = model.to_highspy()
+        for key, value in highs_options(time_limit, gap, threads, seed, False).items():
+            self._h.setOptionValue(key, value)
+        vlabels = np.asarray(model.matrices.vlabels, dtype=np.int64)
+        self._column = np.full(int(vlabels.max()) + 1 if vlabels.size else 0, -1,
+                               dtype=np.int64)
+        self._column[vlabels] = np.arange(vlabels.size)
+        self.ncols = int(vlabels.size)
+
+    def columns(self, labels: np.ndarray) -> np.ndarray:
+        """HiGHS column indices of linopy variable labels (all must be in the model)."""
+        flat = np.asarray(labels, dtype=np.int64).ravel()
+        if flat.size and (flat.min() < 0 or flat.max() >= self._column.size):
+            raise KeyError("variable label not in the model")
+        cols = self._column[flat]
+        if np.any(cols < 0):
+            raise KeyError("variable label not in the model")
+        return cols
+
+    def solve(self, cols: np.ndarray, lower: np.ndarray,
+              upper: np.ndarray) -> tuple[SolveOutcome, np.ndarray | None]:
+        """Set the bounds of `cols`, solve from scratch; the outcome and the column
+        values (None without a solution)."""
+        started = time.perf_counter()
+        h = self._h
+        idx = np.asarray(cols, dtype=np.int32)
+        h.changeColsBounds(idx.size, idx, np.asarray(lower, dtype=float),
+                           np.asarray(upper, dtype=float))
+        h.clearSolver()
+        h.setOptionValue("presolve", "choose")  # `_outcome` may have switched it off
+        try:
+            h.run()
+        except Exception as exc:  # a failure inside HiGHS is an outcome, not a crash
+            return SolveOutcome(SolveStatus.error, None, None, None, "exception",
+                                f"{type(exc).__name__}: {exc}",
+                                time.perf_counter() - started, self.is_mip), None
+        out = _outcome(h, started=started, is_mip=self.is_mip, gap=self.gap, verbose=False)
+        values = np.asarray(h.getSolution().col_value) if out.objective is not None else None
+        return out, values

@@ -154,9 +154,43 @@ def test_comment_on_a_closing_brace_stays_there() -> None:
     assert format_text(text) == text
 
 
-def test_one_line_blocks_are_expanded() -> None:
-    assert format_text("economics { currency CNY, discount 8 % }\n") == (
-        "economics {\n  currency CNY\n  discount 8 %\n}\n")
+def test_one_line_blocks_stay_on_one_line_when_they_fit() -> None:
+    text = "economics { currency CNY,discount 8 % , }\n"
+    assert format_text(text) == "economics { currency CNY, discount 8 % }\n"
+    long = ("storage s1 at 31 { power 200 kW, energy 800 kWh, efficiency 0.95, "
+            "soc 0.1 .. 0.9, soc_init 0.5, wear 0.02 CNY/kWh }\n")
+    assert format_text(long) == (
+        "storage s1 at 31 {\n  power 200 kW\n  energy 800 kWh\n  efficiency 0.95\n"
+        "  soc 0.1 .. 0.9\n  soc_init 0.5\n  wear 0.02 CNY/kWh\n}\n")
+
+
+def test_blocks_written_over_several_lines_stay_expanded() -> None:
+    text = "economics {\n  currency CNY\n}\n"
+    assert format_text(text) == text
+    nested = "a { b { c 1 }, d 2 }\n"  # a nested block: the outer one expands
+    assert format_text(nested) == "a {\n  b { c 1 }\n  d 2\n}\n"
+
+
+def test_long_lists_wrap_under_their_first_item() -> None:
+    values = ", ".join(f"0.{k:02d}" for k in range(40))
+    once = format_text(f"profile p = [{values}] CNY/kWh\n")
+    lines = once.splitlines()
+    assert len(lines) > 1 and all(len(line) <= 100 for line in lines)
+    assert lines[0].startswith("profile p = [0.00, 0.01,")
+    assert all(line.startswith(" " * len("profile p = [")) for line in lines[1:])
+    assert lines[-1].endswith("0.39] CNY/kWh")
+    assert format_text(once) == once
+    # where the author broke the lines does not matter
+    wrapped = values.replace(", 0.1", ",\n 0.1")
+    messy = f"profile p = [{wrapped}] CNY/kWh\n"
+    assert format_text(messy) == once
+
+
+def test_end_of_line_comments_are_aligned() -> None:
+    text = ("invest mess {\n  count 0 .. 5 // a\n  depot 1 // b\n  travel 1 h    // c\n\n"
+            "  moves 4 // d\n}\n")
+    assert format_text(text) == ("invest mess {\n  count 0 .. 5  // a\n  depot 1       // b\n"
+                                 "  travel 1 h    // c\n\n  moves 4  // d\n}\n")
 
 
 def test_syntax_error_is_a_grid_error() -> None:
@@ -167,8 +201,8 @@ def test_syntax_error_is_a_grid_error() -> None:
 # ------------------------------------------------------------------ gridc fmt
 
 
-MESSY = "model  m   \"t\"\n\n\n\neconomics {currency CNY,discount 8 %}\n"
-CANONICAL = 'model m "t"\n\neconomics {\n  currency CNY\n  discount 8 %\n}\n'
+MESSY = "model  m   \"t\"\n\n\n\neconomics {currency CNY,discount 8 %}\nhorizon 24 h step 1 h\n"
+CANONICAL = 'model m "t"\n\neconomics { currency CNY, discount 8 % }\nhorizon 24 h step 1 h\n'
 
 
 def test_fmt_prints_canonical_text(tmp_path: Path) -> None:

@@ -299,7 +299,7 @@ def build_price(ctx: Context, st: Stmt) -> ir.Price | None:
         if value is None:
             return None
         return ir.Price(span=st.span, kind=kind, value=value)  # type: ignore[arg-type]
-    ctx.error("GRID014", f"malformed price: unexpected {KIND_WORDS.get(a[3].kind, a[3].kind)}"
-              if len(a) > 3 else "malformed price", a[3].span if len(a) > 3 else st.span,
-              help=usage)
+    extra = len(a) > 3 and a[2].kind == "number"
+    ctx.error("GRID014", f"'price {kind}' takes one value" if extra else "malformed price",
+              a[3].span if extra else st.span, help=usage)
     return None

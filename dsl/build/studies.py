@@ -182,7 +182,7 @@ def _solve(ctx: Context, b: Block) -> ir.SolveOptions | None:
     if not [k for k in keys if b.has(k)]:  # (a list: every key is marked as accepted)
         return None
     span = b.owner
-    strategy = "extensive"
+    strategy: str | None = None
     extra: dict[str, int] = {}
     ok = True
     solve_st = b.all("solve")
@@ -218,14 +218,14 @@ def _solve(ctx: Context, b: Block) -> ir.SolveOptions | None:
     tl = b.quantity("time_limit", DURATION, default=None, check=positive)
     threads = b.integer("threads", default=None, minimum=1)
     seed = b.integer("seed", default=None)
-    objective = b.word("objective", ("cost", "losses"), default="cost")
+    objective = b.word("objective", ("cost", "losses"), default=None)
     if not ok:
         return None
     return ir.SolveOptions(span=span, strategy=strategy, gap=gap,  # type: ignore[arg-type]
                            time_limit_s=tl * 3600.0 if tl is not None else None,
                            threads=threads, seed=seed if seed is not None else extra.get("seed"),
                            particles=extra.get("particles"), iterations=extra.get("iterations"),
-                           objective=objective or "cost")
+                           objective=objective)
 
 
 def _plain(ctx: Context, atom: Atom, unit: str | None) -> float | None:
