@@ -48,6 +48,7 @@ from gridc.compiler.index import ModelIndex, build_index
 from gridc.compiler.investments import build_investments, upper_level
 from gridc.compiler.islands import island_cuts
 from gridc.compiler.loads import build_loads
+from gridc.compiler.mess import parked
 from gridc.compiler.network import build_network
 from gridc.compiler.scenarios import (
     ScenarioData,
@@ -80,6 +81,9 @@ class CompiledModel:
     notes: list[str] = field(default_factory=list)
     compile_s: float = 0.0
     extension: Any = None  # planning route's parts (`compiler.adn.AdnParts`), else None
+    # name -> (expr, mask): rows expr == 0 (where mask) that restrict the model to an easier
+    # one whose optimum is a good MIP start (`runtime.warmstart`); not part of the model
+    restrictions: dict[str, tuple[LinearExpression, xr.DataArray]] = field(default_factory=dict)
 
 
 def _notes(m: ir.Model, unsupported: list[str] | None = None) -> list[str]:
@@ -128,6 +132,7 @@ def compile_model(model: ir.Model, study: str | None = None, **options: Any) -> 
     if inv.any:  # planning: the upper-level objective (see compiler.investments)
         costs, total = upper_level(m, inv, costs)
     constant = float(total.const)
+    restrictions = {"mess_parked": parked(inv.mess)} if inv.mess is not None else {}
     if b.elastic:
         b.m.add_objective(b.elastic_objective())
     else:
@@ -136,7 +141,8 @@ def compile_model(model: ir.Model, study: str | None = None, **options: Any) -> 
                          objective_constant=constant, index=idx, study=resolved,
                          scenarios=data, energized=energized(idx, data.availability),
                          blocks=b.blocks, relaxations=b.relaxations, options=dict(options),
-                         notes=_notes(m, inv.unsupported), compile_s=time.perf_counter() - started)
+                         notes=_notes(m, inv.unsupported), compile_s=time.perf_counter() - started,
+                         restrictions=restrictions)
 
 
 __all__ = ["CompiledModel", "compile_model"]

@@ -44,6 +44,10 @@ Blocks (S scenario, T time, K = `mess_type`, C = `mess_at`, the candidate buses)
   stationary storage);
 * wear w (P_c + P_d) Δt, returned per scenario for `compiler.costs`-style terms.
 
+`parked` gives the restriction "no departure after the first step" (each unit
+drives to one bus and stays the day): a much smaller search whose optimum seeds
+the full problem (see `runtime.warmstart`).
+
 The initial energy is soc_init × energy per unit at the depot.
 """
 
@@ -75,6 +79,7 @@ class MessVars:
     wear: LinearExpression  # CNY per scenario
     inj_p: LinearExpression  # [S, T, bus] kW
     inj_q: LinearExpression
+    departures: LinearExpression  # [S, T, K, C] units leaving bus c at the start of t
 
 
 def integer_var(b: Builder, name: str, dims: tuple[str, ...], lower: float | xr.DataArray,
@@ -162,10 +167,6 @@ def build_mess(b: Builder, inv: P.MobileStorage, fixed: dict[str, int] | None) -
                 source=MTYPE)
     b.constrain("mess_moves", arr.sum([TIME, AT]) - float(inv.moves_max) * units, "<=", 0.0,
                 family=fam, source=MTYPE)
-    import os
-    if os.environ.get("GRIDC_PARKED"):
-        b.constrain("mess_parked", dep, "==", 0.0, family=fam, source=MTYPE,
-                    mask=(t_index > 0).broadcast_like(dep.const).transpose(*FLEET_DIMS))
 
     # ---------------------------------------------------------------- energy
     fam_e = "MESS SOC"
@@ -211,4 +212,13 @@ def build_mess(b: Builder, inv: P.MobileStorage, fixed: dict[str, int] | None) -
     return MessVars(units=units, pos=pos, charge=charge, discharge=discharge, energy=energy,
                     wear=wear,
                     inj_p=sparse_sum((discharge - charge).sum(MTYPE), at_bus, AT, BUS),
-                    inj_q=sparse_sum(q.sum(MTYPE), at_bus, AT, BUS))
+                    inj_q=sparse_sum(q.sum(MTYPE), at_bus, AT, BUS), departures=dep)
+
+
+def parked(mess: MessVars) -> tuple[LinearExpression, xr.DataArray]:
+    """The restriction `departures == 0` after t = 0 (where the mask is True): every unit
+    drives from the depot to one bus at the start of the day and stays there. Its
+    optimum is a good MIP start for the full routing (see `runtime.warmstart`)."""
+    dep = mess.departures
+    later = dep.const[TIME] > 0
+    return dep, later.broadcast_like(dep.const).transpose(*dep.const.dims)

@@ -20,7 +20,8 @@ import pint
 
 @lru_cache(maxsize=1)
 def registry() -> pint.UnitRegistry:
-    ureg = pint.UnitRegistry(on_redefinition="ignore", autoconvert_offset_to_baseunit=True)
+    ureg: pint.UnitRegistry = pint.UnitRegistry(on_redefinition="ignore",
+                                                autoconvert_offset_to_baseunit=True)
     ureg.define("CNY = [currency] = Yuan = yuan = RMB")
     ureg.define("kCNY = 1000 CNY")
     ureg.define("kYuan = 1000 CNY = kyuan")

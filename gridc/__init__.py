@@ -16,7 +16,7 @@ from gridc.dsl import GridError, ir, load, parse
 __version__ = "0.1.0"
 
 
-def compile(model: ir.Model, study: str | None = None, **options: Any) -> Any:  # noqa: A001
+def compile(model: ir.Model, study: str | None = None, **options: Any) -> Any:
     """Lower a model (for one study) to a `gridc.runtime.problem.Problem`; call its
     `.solve()` to get a `Result`. See gridc.compiler for the model it builds."""
     from gridc.runtime.problem import Problem

@@ -63,12 +63,13 @@ def read_columns(ctx: Context, table: Table, spec: dict[str, Col], what: str) ->
     factors: dict[str, float] = {}
     ok = True
     for i, column in enumerate(table.columns):
-        key = names.get(column.name)
-        if key is None:
+        found = names.get(column.name)
+        if found is None:
             ctx.error("GRID032", f"unknown column '{column.name}' in {what}", column.span,
                       help=did_you_mean(column.name, spec, "columns"))
             ok = False
             continue
+        key = found
         if key in index:
             first = table.columns[index[key]].name
             ctx.error("GRID040", f"column '{column.name}' appears twice in {what}"
@@ -103,11 +104,11 @@ def read_columns(ctx: Context, table: Table, spec: dict[str, Col], what: str) ->
         values: dict[str, Any] = {}
         good = True
         for key, col in spec.items():
-            i = index.get(key)
-            if i is None:
+            at = index.get(key)
+            if at is None:
                 values[key] = col.default
                 continue
-            cell = cells[i]
+            cell = cells[at]
             text = cell.text
             if col.kind == "quantity" and not text:
                 ctx.error("GRID031", f"empty cell in column '{key}'", cell.span,

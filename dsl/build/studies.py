@@ -269,7 +269,7 @@ def _override(ctx: Context, st: Stmt) -> ir.Override | None:
         vs = [_plain(ctx, x, x.unit or val.unit) for x in val.items]
         if None in vs:
             return None
-        value = tuple(vs)  # type: ignore[arg-type]
+        value = tuple(v for v in vs if v is not None)
     elif val.kind == "list":
         value = tuple(ref_text(x) or "" for x in val.items)
     else:
@@ -297,7 +297,7 @@ def _fix(ctx: Context, st: Stmt) -> ir.Fix | None:
         vs = [_plain(ctx, x, x.unit or val.unit) for x in val.items]
         if None in vs:
             return None
-        values = tuple(vs)  # type: ignore[arg-type]
+        values = tuple(v for v in vs if v is not None)
     elif val.kind == "list":
         values = tuple(ref_text(x) or "" for x in val.items)
     else:
