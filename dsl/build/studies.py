@@ -248,6 +248,24 @@ def _plain(ctx: Context, atom: Atom, unit: str | None) -> float | None:
     return v
 
 
+_MISSING = object()
+
+
+def _value(ctx: Context, val: Atom) -> Any:
+    """The value of `set`/`fix`: a plain number, a name, or a list of either; None
+    after an error was reported, `_MISSING` when the atom is of another kind."""
+    if val.kind == "number":
+        return _plain(ctx, val, val.unit)
+    if val.kind in ("name", "string", "pair"):
+        return str(val.value)
+    if val.kind == "list" and all(x.kind == "number" for x in val.items):
+        vs = [_plain(ctx, x, x.unit or val.unit) for x in val.items]
+        return None if None in vs else tuple(vs)
+    if val.kind == "list":
+        return tuple(ref_text(x) or "" for x in val.items)
+    return _MISSING
+
+
 def _override(ctx: Context, st: Stmt) -> ir.Override | None:
     """`set path value`: value is a number (canonical units are the caller's job:
     overrides are written without units or in the field's unit), a name or a list."""
@@ -256,26 +274,14 @@ def _override(ctx: Context, st: Stmt) -> ir.Override | None:
         ctx.error("GRID014", "malformed 'set'", st.span,
                   help="write 'set INVESTMENT.FIELD VALUE', e.g. set ev_battery.evs [1, 3, 2]")
         return None
-    path, val = str(a[0].value), a[1]
-    value: float | str | tuple[float, ...] | tuple[str, ...]
-    if val.kind == "number":
-        v = _plain(ctx, val, val.unit)
-        if v is None:
-            return None
-        value = v
-    elif val.kind in ("name", "string", "pair"):
-        value = str(val.value)
-    elif val.kind == "list" and all(x.kind == "number" for x in val.items):
-        vs = [_plain(ctx, x, x.unit or val.unit) for x in val.items]
-        if None in vs:
-            return None
-        value = tuple(v for v in vs if v is not None)
-    elif val.kind == "list":
-        value = tuple(ref_text(x) or "" for x in val.items)
-    else:
-        ctx.error("GRID014", f"'set' cannot take {KIND_WORDS.get(val.kind, val.kind)}", val.span)
+    value = _value(ctx, a[1])
+    if value is _MISSING:
+        ctx.error("GRID014", f"'set' cannot take {KIND_WORDS.get(a[1].kind, a[1].kind)}",
+                  a[1].span)
         return None
-    return ir.Override(span=st.span, path=path, value=value)
+    if value is None:
+        return None
+    return ir.Override(span=st.span, path=str(a[0].value), value=value)
 
 
 def _fix(ctx: Context, st: Stmt) -> ir.Fix | None:
@@ -286,23 +292,13 @@ def _fix(ctx: Context, st: Stmt) -> ir.Fix | None:
                   help="write 'fix INVESTMENT[.TYPE] VALUE', e.g. fix mess.MESS2 2")
         return None
     inv, _, choice = str(a[0].value).partition(".")
-    val = a[1]
-    values: tuple[float, ...] | tuple[str, ...]
-    if val.kind == "number":
-        v = _plain(ctx, val, val.unit)
-        if v is None:
-            return None
-        values = (v,)
-    elif val.kind == "list" and all(x.kind == "number" for x in val.items):
-        vs = [_plain(ctx, x, x.unit or val.unit) for x in val.items]
-        if None in vs:
-            return None
-        values = tuple(v for v in vs if v is not None)
-    elif val.kind == "list":
-        values = tuple(ref_text(x) or "" for x in val.items)
-    else:
-        ctx.error("GRID014", "'fix' expects a number or a list", val.span)
+    value = _value(ctx, a[1])
+    if value is _MISSING or isinstance(value, str):
+        ctx.error("GRID014", "'fix' expects a number or a list", a[1].span)
         return None
+    if value is None:
+        return None
+    values = value if isinstance(value, tuple) else (value,)
     return ir.Fix(span=st.span, investment=inv, choice=choice, values=values)
 
 
