@@ -60,7 +60,7 @@ from gridc.compiler.storage import build_storage
 from gridc.compiler.study import ResolvedStudy, resolve_study
 from gridc.dsl import ir
 
-KNOWN_OPTIONS = ("elastic", "levels", "subcase", "forecast", "fixed_lines", "cone")
+KNOWN_OPTIONS = ("elastic", "levels", "subcase", "forecast", "fixed_lines", "cone", "days")
 
 
 @dataclass

@@ -65,7 +65,9 @@ from gridc.dsl import ir_planning as P
 
 DG, RATING, SUB = "dg", "rating", "substation"
 ADN_KINDS = ("lines", "dg", "substation", "stations")
-ADN_OPTIONS = ("levels", "subcase", "forecast", "fixed_lines", "cone")
+ADN_OPTIONS = ("levels", "subcase", "forecast", "fixed_lines", "cone", "days")
+#: the solver's objective unit for costs: kCNY
+OBJECTIVE_SCALE = 1e-3
 #: above this many polygon rows the cone is approximated by cuts (see `cone_mode`)
 BTN_MAX_ROWS = 60_000
 
@@ -107,6 +109,7 @@ class AdnParts:
     objective: str = "cost"
     source_model: ir.Model | None = None  # as given to compile_model (for sub-cases)
     cone_mode: str = "btn"
+    objective_scale: float = 1.0  # solver objective = scale × cost (see compile_adn)
 
 
 def _econ(m: ir.Model) -> ir.Economics:
@@ -264,7 +267,7 @@ def compile_adn(model: ir.Model, resolved: ResolvedStudy, options: dict[str, Any
     if stations_inv:
         from gridc.compiler import stations as st_mod
         plan = st_mod.prepare(m, stations_inv[0], options.get("subcase"),
-                              options.get("forecast"))
+                              options.get("forecast"), options.get("days", "typical"))
         scenarios = plan.scenarios
     else:
         scenarios = scenario_list(m, resolved.scenario_set)
@@ -309,10 +312,14 @@ def compile_adn(model: ir.Model, resolved: ResolvedStudy, options: dict[str, Any
         per_scenario["purchase"] = _grid_terms(b, gen)
         costs = annual_costs(m, parts, per_scenario, data.probability)
         total = _total(list(costs.values()))
+    # the solver sees kCNY: annual costs of 1e7 CNY with 1e6 CNY binaries trip HiGHS'
+    # "excessively large costs" warning (the runtime scales the results back)
+    scale = 1.0 if parts.objective == "losses" else OBJECTIVE_SCALE
+    parts.objective_scale = scale
     constant = float(total.const)
-    b.m.add_objective(total - constant)
+    b.m.add_objective((total - constant) * scale)
     return CompiledModel(model=b.m, costs=costs, scenario_costs=per_scenario,
-                         objective_constant=constant, index=idx, study=resolved,
+                         objective_constant=constant * scale, index=idx, study=resolved,
                          scenarios=data, energized=energized(idx, data.availability),
                          blocks=b.blocks, relaxations=b.relaxations, options=dict(options),
                          notes=[], compile_s=time.perf_counter() - started, extension=parts)

@@ -26,7 +26,11 @@ Blocks (S scenario, T time, K = `mess_type`, C = `mess_at`, the candidate buses)
   Σ_C pos + (units on the road) = units at every step;
 * moves: Σ_{T,C} arr ≤ moves × units per scenario and type — the per-unit limit
   summed over the fleet of a type (identical for one unit per type; with several,
-  one unit may move more often than `moves` if another moves less);
+  one unit may move more often than `moves` if another moves less). With
+  `moves 1` the per-unit limit is exact and much tighter: every unit makes one
+  trip, so units depart from the depot only (`mess_one_trip_out`) and never arrive
+  there (`mess_one_trip_in`); fractions of a unit can no longer tour several buses
+  in the relaxation;
 * `mess_energy` E [S, T, K, C] (end of step) of the units at c, and the energy of
   the staying units `mess_energy_stay` and arriving units `mess_energy_arrive`;
   departing units take E[t−1] − stay energy on the road, unchanged, to their
@@ -167,6 +171,11 @@ def build_mess(b: Builder, inv: P.MobileStorage, fixed: dict[str, int] | None) -
                 source=MTYPE)
     b.constrain("mess_moves", arr.sum([TIME, AT]) - float(inv.moves_max) * units, "<=", 0.0,
                 family=fam, source=MTYPE)
+    if inv.moves_max <= 1:  # one trip per unit: leave the depot once, never come back
+        home = depot.broadcast_like(dep.const).transpose(*FLEET_DIMS) > 0.5
+        b.constrain("mess_one_trip_out", dep, "==", 0.0, family=fam, source=MTYPE,
+                    mask=~home)
+        b.constrain("mess_one_trip_in", arr, "==", 0.0, family=fam, source=MTYPE, mask=home)
 
     # ---------------------------------------------------------------- energy
     fam_e = "MESS SOC"

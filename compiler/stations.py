@@ -66,6 +66,7 @@ class StationPlan:
     has_scs: tuple[bool, ...]
     scenarios: list[ir.Scenario]
     forecast: Any  # the full forecast (re-used by the other sub-cases)
+    peak: xr.DataArray  # [fleet, css] largest hourly arrivals over the typical days
     counts: xr.DataArray  # [scenario, time, fleet, css] arrivals
     energy: xr.DataArray  # [scenario, time, fleet, css] kWh
     carbon_t_per_day: float
@@ -101,8 +102,11 @@ def subcases(inv: P.Stations) -> list[tuple[str, tuple[str, ...], tuple[bool, ..
             for a, b in itertools.permutations(inv.sites, 2)]
 
 
-def prepare(m: ir.Model, inv: P.Stations, subcase: str | None, fc: Any) -> StationPlan:
-    """The sub-case's forecast, scenarios and carbon (see the module docstring)."""
+def prepare(m: ir.Model, inv: P.Stations, subcase: str | None, fc: Any,
+            days: str = "typical") -> StationPlan:
+    """The sub-case's forecast, scenarios and carbon (see the module docstring).
+    `days="mean"` replaces the typical days by their expected day (one scenario): the
+    equipment bounds of eq. 28–32 still use the peaks of every typical day."""
     from gridc.compiler.ev_forecast import ForecastError, forecast
 
     if inv.layout == "separate" and inv.count.max != 2:
@@ -131,17 +135,26 @@ def prepare(m: ir.Model, inv: P.Stations, subcase: str | None, fc: Any) -> Stati
         raise compile_error(m, "GRID050", f"EV forecast: {err}", inv.span) from None
     prob = fa.probability.values
     names = [f"day{k + 1}" for k in range(len(prob))]
-    scenarios = [ir.Scenario(span=inv.span, name=n, probability=float(p))
-                 for n, p in zip(names, prob)]
+    weights = [float(p) for p in prob]
+    if days == "mean":  # one expected day (probability-weighted), for a quick plan
+        names, weights = ["mean"], [1.0]
+    elif days != "typical":
+        raise ValueError(f"unknown days option '{days}' (typical or mean)")
+    scenarios = [ir.Scenario(span=inv.span, name=n, probability=p)
+                 for n, p in zip(names, weights)]
 
     def relabel(a: xr.DataArray) -> xr.DataArray:
-        a = a.sel(station=list(sites)).rename(typical=SCENARIO, hour=TIME, station=CSS)
+        a = a.sel(station=list(sites))
+        if days == "mean":
+            a = (a * fa.probability).sum("typical").expand_dims(typical=[0])
+        a = a.rename(typical=SCENARIO, hour=TIME, station=CSS)
         return a.assign_coords({SCENARIO: names, TIME: np.arange(24), CSS: list(sites)}
                                ).transpose(SCENARIO, TIME, "fleet", CSS)
 
     km = fa.distance_days_km.mean("day")  # days are the typical days' members: expected
+    peak = fa.counts.sel(station=list(sites)).max(["typical", "hour"]).rename(station=CSS)
     return StationPlan(label=label, labels=labels, sites=sites, has_cs=has_cs,
-                       has_scs=has_scs, scenarios=scenarios, forecast=full,
+                       has_scs=has_scs, scenarios=scenarios, forecast=full, peak=peak,
                        counts=relabel(fa.counts), energy=relabel(fa.energy_kwh),
                        carbon_t_per_day=fa.expected_carbon_t,
                        distance_km={str(f): float(km.sel(fleet=f)) for f in km.fleet.values})
@@ -183,8 +196,8 @@ def build_stations(b: Builder, inv: P.Stations, plan: StationPlan, parts: Any) -
     e_pev = (_fleet_sum(plan.energy, pev) * cs).transpose(*dims)
     n_sev = (_fleet_sum(plan.counts, sev) * scs).transpose(*dims)
     e_sev = (_fleet_sum(plan.energy, sev) * scs).transpose(*dims)
-    peak_pev = n_pev.max([SCENARIO, TIME])
-    peak_sev = n_sev.max([SCENARIO, TIME])
+    peak_pev = _fleet_sum(plan.peak, pev) * cs  # over every typical day (eq. 29, 32)
+    peak_sev = _fleet_sum(plan.peak, sev) * scs
 
     def count(name: str, lower: xr.DataArray, on: xr.DataArray) -> Variable:
         var = b.m.add_variables(lower=np.ceil(lower - 1e-9), upper=UPPER_UNITS * on,

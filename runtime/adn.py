@@ -47,7 +47,7 @@ def solve_planning(compiled: CompiledModel, timings: dict[str, float], *,
     opts = {"time_limit": time_limit, "gap": gap, "threads": threads, "seed": seed,
             "verbose": verbose}
     if len(parts.subcases) <= 1 or compiled.options.get("subcase") is not None:
-        return _solve_one(compiled, timings, opts, loss_tol, max_rounds)
+        return _solve_subcase(compiled, timings, opts, loss_tol, max_rounds)
     rows: list[dict[str, Any]] = []
     best: Result | None = None
     options = {k: v for k, v in compiled.options.items() if k != "subcase"}
@@ -57,7 +57,7 @@ def solve_planning(compiled: CompiledModel, timings: dict[str, float], *,
         c = compiled if label == parts.subcase else compile_model(
             parts.source_model, study=compiled.study.name or None, subcase=label, **options)
         t = dict(timings) if c is compiled else {"compile_s": time.perf_counter() - started}
-        r = _solve_one(c, t, opts, loss_tol, max_rounds)
+        r = _solve_subcase(c, t, opts, loss_tol, max_rounds)
         adn = r.summary.get("adn", {})
         rows.append({"subcase": label, "status": r.status.value, "objective": r.objective,
                      "carbon_t_per_year": adn.get("network", {}).get("ev_carbon_t_per_year"),
@@ -66,6 +66,37 @@ def solve_planning(compiled: CompiledModel, timings: dict[str, float], *,
             best = r
     result = best if best is not None else r
     result.summary["subcases"] = rows
+    return result
+
+
+def _solve_subcase(compiled: CompiledModel, timings: dict[str, float], opts: dict[str, Any],
+                   loss_tol: float, max_rounds: int) -> Result:
+    """A model with stations and a topology to choose goes through the plan stage
+    (`runtime.adn_plan`): its lines are fixed before the full model is solved."""
+    parts: AdnParts = compiled.extension
+    topo = parts.topology
+    if (parts.stations is None or topo.built is None or not bool(topo.decided.any())
+            or compiled.options.get("fixed_lines") is not None):
+        return _solve_one(compiled, timings, opts, loss_tol, max_rounds)
+    from gridc.runtime.adn_plan import plan_topology
+
+    started = time.perf_counter()
+    lines, info = plan_topology(compiled, **opts)
+    if lines is None:  # no feasible plan: the full model on its own (reports the status)
+        result = _solve_one(compiled, timings, opts, loss_tol, max_rounds)
+    else:
+        options = {**compiled.options, "subcase": parts.subcase, "forecast": parts.forecast,
+                   "fixed_lines": lines}
+        full = compile_model(parts.source_model, study=compiled.study.name or None,
+                             **options)
+        left = dict(opts)
+        if opts["time_limit"] is not None:
+            left["time_limit"] = max(1.0, opts["time_limit"] - (time.perf_counter() - started))
+        result = _solve_one(full, {**timings, "plan_s": time.perf_counter() - started},
+                            left, loss_tol, max_rounds)
+        result.summary["timings"]["solve_s"] = time.perf_counter() - started
+        result.timings["solve_s"] = time.perf_counter() - started
+    result.summary["plan"] = info
     return result
 
 
@@ -110,6 +141,11 @@ def _solve_one(compiled: CompiledModel, timings: dict[str, float], opts: dict[st
         outcome = retry
         report = _report(compiled, outcome)
     result = build_result(compiled, outcome, timings)
+    scale = parts.objective_scale
+    if scale != 1.0:  # back from the solver's unit (kCNY) to CNY
+        result.objective = None if result.objective is None else result.objective / scale
+        result.bound = None if result.bound is None else result.bound / scale
+        result.summary["objective"], result.summary["bound"] = result.objective, result.bound
     if report is not None:
         report["plan_fixed_after"] = milp_rounds if fixed else None
     result.timings["solve_s"] = total_s
@@ -140,9 +176,9 @@ def adn_summary(compiled: CompiledModel) -> dict[str, Any]:
     lines = [str(x) for x in compiled.index.coords[LINE]]
     built = (topo.built.solution.values > 0.5 if topo.built is not None
              else topo.status.values > 0.5)
-    decided = topo.decided.values
-    out["lines_built"] = [ln for ln, on, d in zip(lines, built, decided) if on and d]
-    out["lines_open"] = [ln for ln, on, d in zip(lines, built, decided) if d and not on]
+    cand = {c.line for c in topo.candidates if not c.existing}  # decided or given plan
+    out["lines_built"] = [ln for ln, on in zip(lines, built) if on and ln in cand]
+    out["lines_open"] = [ln for ln, on in zip(lines, built) if ln in cand and not on]
     length = float((topo.length_km.values * built).sum())
     losses = parts.flow.loss_kw.solution.sum(LINE)
     prob = compiled.scenarios.probability

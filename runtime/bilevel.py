@@ -338,9 +338,10 @@ class PlanEvaluator:
 
     def evaluate(self, plans: Sequence[Plan]) -> list[PlanScore]:
         new: dict[tuple[object, ...], Plan] = {}
+        hits = 0
         for p in plans:
             if p.key() in self.cache or p.key() in new:
-                self.hits += 1
+                hits += 1
             else:
                 new[p.key()] = p
         tasks = [ScenarioTask(ll, p) for p in new.values() for ll in self.lowers]
@@ -353,6 +354,7 @@ class PlanEvaluator:
             self.solve_s += sum(e.solve_s for e in evals)
         self.plans_solved += len(new)
         self.solves += len(tasks)
+        self.hits += hits  # counted once the batch is done (an interrupted one is not)
         return [self.cache[p.key()] for p in plans]
 
     def _score(self, plan: Plan, evals: tuple[ScenarioEval, ...]) -> PlanScore:

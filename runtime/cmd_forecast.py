@@ -10,6 +10,7 @@ Every file is written atomically. Exit codes: 0 ok, 1 model errors, 2 usage erro
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import time
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,9 @@ def setup(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.plot and Path(args.plot).suffix.lower() not in (".png", ".pdf", ".svg"):
         err_console().print(f"error: --plot needs a .png, .pdf or .svg file, got {args.plot}")
+        return EXIT_USAGE
+    if args.plot and importlib.util.find_spec("matplotlib") is None:
+        err_console().print("error: --plot needs matplotlib: pip install 'gridc[plot]'")
         return EXIT_USAGE
     model = load_or_report(args.model)
     if isinstance(model, int):

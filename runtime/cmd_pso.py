@@ -24,6 +24,7 @@ and the output files.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import time
@@ -180,19 +181,25 @@ def run(args: argparse.Namespace, model: ir.Model, out: Console) -> int:
         out.print("note: --lp and --diagnose apply to the extensive form only; ignored")
     resolved = resolve_study(model, args.study)
     settings = pso_settings(resolved, args.particles, args.iterations, args.seed)
-    with make_executor(args.workers, args.scheduler) as executor:
-        display = _Display(out, settings.iterations, executor)
-        try:
-            run_ = solve_pso(args.model, args.study, executor, model=model, settings=settings,
-                             gap=args.gap, time_limit=args.time_limit,
-                             threads=args.threads or 1, on_iteration=display)
-        finally:
-            display.stop()
+    executor = make_executor(args.workers, args.scheduler)
+    display = _Display(out, settings.iterations, executor)
+    try:
+        run_ = solve_pso(args.model, args.study, executor, model=model, settings=settings,
+                         gap=args.gap, time_limit=args.time_limit,
+                         threads=args.threads or 1, on_iteration=display)
+    finally:
+        display.stop()
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C during the shutdown:
+            executor.close()                           # keep the result
     data = summary(run_, resolved.model, resolved.name)
     _print_plan(out, data)
     if run_.result.interrupted:
-        out.print(f"interrupted after {run_.result.iterations_done} iteration(s): "
-                  "reporting the best plan found so far")
+        out.print(f"interrupted after {run_.result.iterations_done} iteration(s): " + (
+            "reporting the best plan found so far" if run_.best is not None
+            else "no plan was evaluated, nothing to write"))
+    elif args.certify is None:
+        out.print("lower bound: run with --certify [S] to solve the extensive form and "
+                  "measure this plan's gap to its bound")
     if args.certify is not None and not run_.result.interrupted:
         data["certify"] = _certify(model, args, data["objective"], out)
     if args.out and run_.best is not None:

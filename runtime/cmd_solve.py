@@ -1,6 +1,6 @@
 """`gridc solve MODEL`: compile a study, solve it with HiGHS, report and save results.
 
-    gridc solve models/ieee33_operation.grid [--study NAME] [--out DIR]
+    gridc solve models/ieee33_operation.grid [--study NAME | --all-studies] [--out DIR]
                 [--time-limit S] [--gap G] [--threads N] [--lp FILE] [--diagnose]
 
 Exit codes: 0 with a usable solution (optimal, feasible_gap, time_limit_feasible),
@@ -63,6 +63,9 @@ def setup(p: argparse.ArgumentParser) -> None:
     p.add_argument("--diagnose", action="store_true",
                    help="if infeasible, find which constraints and sources need relaxing")
     p.add_argument("--verbose", action="store_true", help="show the HiGHS log")
+    p.add_argument("--all-studies", action="store_true",
+                   help="solve every study (extensive form) one after the other, print them "
+                   "side by side and write OUT/<study>/ (see gridc.runtime.cmd_studies)")
     cmd_pso.add_arguments(p, _positive)
 
 
@@ -80,6 +83,9 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(model, int):
         return model
     parse_s = time.perf_counter() - started
+    if args.all_studies:
+        from gridc.runtime.cmd_studies import run_all_studies
+        return run_all_studies(args, model, out)
     if cmd_pso.wants_pso(args, model):  # the bi-level search (see gridc.runtime.cmd_pso)
         return cmd_pso.run(args, model, out)
     problem = Problem(compile_model(model, study=args.study), parse_s=parse_s)

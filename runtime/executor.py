@@ -28,6 +28,8 @@ evaluation is a deterministic function of its item, with only a cache on the sid
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
@@ -37,6 +39,17 @@ R = TypeVar("R")
 
 #: times a task that raised is re-run before the batch fails
 DEFAULT_RETRIES = 2
+
+
+def dask_setup(worker: Any) -> None:
+    """Preload hook of the local cluster's workers (`preload=[this module]`): ignore
+    SIGINT. Ctrl-C in a terminal signals the whole foreground process group; local
+    workers that died on it would drop their tasks and flood the terminal with
+    tracebacks, while the main process is the one that should stop the search and
+    shut the cluster down. (An ignored SIGINT inherited from the parent is not
+    enough: the worker's asyncio runner may install its own handler.)"""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class Executor(Protocol):
@@ -88,7 +101,8 @@ class DaskExecutor(_Closing):
             raise ValueError("give either n_workers (local cluster) or scheduler (address)")
         if quiet:  # worker restarts and lost connections are expected events, not news
             for name in ("distributed", "distributed.nanny", "distributed.scheduler",
-                         "distributed.worker", "distributed.core", "distributed.comm"):
+                         "distributed.worker", "distributed.core", "distributed.comm",
+                         "distributed.client", "asyncio"):  # asyncio: cancelled gathers
                 logging.getLogger(name).setLevel(logging.CRITICAL)
         self.retries = retries
         self.cluster: Any = None
@@ -102,9 +116,10 @@ class DaskExecutor(_Closing):
             self.kind = "dask-local"
             # dashboard ":0": the scheduler serves HTTP routes even without a dashboard,
             # and the default port 8787 collides with any other cluster on the machine
-            self.cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1,
-                                        processes=True, dashboard_address=":0",
-                                        silence_logs=logging.CRITICAL if quiet else logging.WARNING)
+            self.cluster = LocalCluster(
+                n_workers=n_workers, threads_per_worker=1, processes=True,
+                dashboard_address=":0", preload=[__name__],
+                silence_logs=logging.CRITICAL if quiet else logging.WARNING)
             self.client = Client(self.cluster, timeout=connect_timeout)
         self._batches = 0
         self._token = uuid.uuid4().hex[:8]  # keys unique on a shared scheduler

@@ -22,7 +22,7 @@ from gridc.compiler.study import ResolvedStudy
 from gridc.dsl import ir
 from gridc.runtime.ioutil import atomic_write
 from gridc.runtime.results import Result, build_result
-from gridc.runtime.solver import solve_model
+from gridc.runtime.warmstart import solve_warm
 
 
 class Problem:
@@ -64,14 +64,25 @@ class Problem:
                 gap=gap if gap is not None else opts.gap,
                 threads=threads if threads is not None else opts.threads,
                 seed=seed if seed is not None else opts.seed, verbose=verbose)
-        outcome = solve_model(
-            self.model,
+        outcome, warm = solve_warm(  # plain solve_model unless there are restrictions
+            self.model, self.compiled.restrictions,
             time_limit=time_limit if time_limit is not None else opts.time_limit_s,
             gap=gap if gap is not None else opts.gap,
             threads=threads if threads is not None else opts.threads,
             seed=seed if seed is not None else opts.seed,
             verbose=verbose)
-        result = build_result(self.compiled, outcome, self._timings())
+        timings = self._timings()
+        if warm:
+            timings["phase1_s"] = warm["phase1_s"]
+        result = build_result(self.compiled, outcome, timings)
+        if warm:
+            result.summary["warm_start"] = warm
+            obj = warm["phase1_objective"]
+            start = "-" if obj is None else \
+                f"{obj + self.compiled.objective_constant:,.0f}"
+            result.summary["notes"].append(
+                f"MIP start from the restricted model ({', '.join(warm['restrictions'])}): "
+                f"{warm['phase1_status']}, objective {start}, {warm['phase1_s']:.1f} s")
         if opts.strategy != "extensive":
             result.summary["notes"].append(f"strategy '{opts.strategy}' is not available yet: "
                                            "solved in extensive form")

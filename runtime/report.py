@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from gridc.runtime.diagnose import Diagnosis, describe
@@ -28,8 +29,8 @@ def _where(v: dict[str, Any] | None) -> str:
 
 def summary_table(s: dict[str, Any]) -> Table:
     """Status, objective, bound, gap, cost breakdown, shed energy, voltage extremes."""
-    title = f"gridc solve: {s.get('model', '')}" + (f" [study {s['study']}]"
-                                                     if s.get("study") else "")
+    title = escape(f"gridc solve: {s.get('model', '')}" + (f" [study {s['study']}]"
+                                                            if s.get("study") else ""))
     t = Table(title=title, show_header=False, title_justify="left")
     t.add_column("item", style="bold")
     t.add_column("value")
@@ -40,6 +41,8 @@ def summary_table(s: dict[str, Any]) -> Table:
     gap = s.get("gap")
     t.add_row("gap", "-" if gap is None else f"{100 * gap:.4f} %")
     for name, value in s.get("costs", {}).items():
+        if s.get("planning") and not name.startswith("daily_"):
+            continue  # printed as the plan's cost rows (`plan_report`)
         t.add_row(f"  {name}", _money(value))
     shed = s.get("shed")
     if shed:
@@ -73,6 +76,9 @@ def diagnosis_table(d: Diagnosis) -> Table:
 
 def print_summary(console: Console, s: dict[str, Any]) -> None:
     console.print(summary_table(s))
+    if s.get("planning"):  # seed 000: the plan and its costs (Tables 1-2)
+        from gridc.runtime.plan_report import print_planning
+        print_planning(console, s)
     if s.get("adn") or s.get("cone") or s.get("subcases"):  # seed 001: Tables 5-7
         from gridc.runtime.adn_report import print_adn
         print_adn(console, s)

@@ -5,8 +5,9 @@ model under its block name and labelled dims (see `gridc.compiler`), plus:
 
 * `bus_v` [p.u.] over (scenario, time, bus): voltage magnitude √bus_w — the
   bus-indexed voltage to compare with AC power flows;
-* `line_u` (0/1 line health), `energized` (1 where a bus is connected to the
-  slack bus) and `probability` (per scenario), the data the solution depends on.
+* `line_u` (0/1 line health, solved reinforcements in service), `energized` (1 where
+  a bus is connected to the slack bus through such lines) and `probability` (per
+  scenario), the data the solution depends on.
 
 Each variable carries `unit` and `family` attributes. Without a usable solution
 (infeasible, error, time limit without incumbent) the dataset is empty.
@@ -30,7 +31,9 @@ import xarray as xr
 
 from gridc.compiler import CompiledModel
 from gridc.compiler.index import BUS, SCENARIO, TIME
+from gridc.compiler.scenarios import energized
 from gridc.runtime.ioutil import atomic_write, atomic_write_text
+from gridc.runtime.planning import cost_rows, decisions, line_status
 from gridc.runtime.solver import SolveOutcome, SolveStatus
 
 SHED_BLOCKS = ("bus_shed_p", "load_shed_p")
@@ -103,8 +106,10 @@ def solution_dataset(compiled: CompiledModel) -> xr.Dataset:
     if "bus_w" in ds:
         ds["bus_v"] = np.sqrt(ds["bus_w"].clip(min=0.0))
         ds["bus_v"].attrs = {"unit": "p.u.", "family": "voltage magnitude sqrt(bus_w)"}
-    ds["line_u"] = compiled.scenarios.availability
-    ds["energized"] = compiled.energized
+    # line health with the solved reinforcement (a reinforced line stays in service)
+    ds["line_u"] = line_status(compiled, ds)
+    ds["energized"] = (compiled.energized if "reinforced" not in ds
+                       else energized(compiled.index, ds["line_u"]))
     ds["probability"] = compiled.scenarios.probability
     ds.attrs = {"model": compiled.study.model.path, "study": compiled.study.name,
                 "step_h": compiled.index.step_h}
@@ -137,7 +142,8 @@ def build_summary(compiled: CompiledModel, outcome: SolveOutcome, ds: xr.Dataset
         "message": outcome.message,
         "objective": objective, "bound": bound, "gap": outcome.gap,
         "costs": costs, "costs_by_scenario": by_scenario,
-        "decisions": {},  # investment decisions arrive with the planning compiler
+        "decisions": decisions(compiled, ds) if outcome.status.ok else {},
+        "planning": cost_rows(compiled, costs, objective, bound),
         "timings": timings,
         "scenarios": {str(s): float(p) for s, p in zip(prob[SCENARIO].values, prob.values)},
         "size": {"variables": int(m.nvars), "constraints": int(m.ncons),
@@ -155,8 +161,8 @@ def build_summary(compiled: CompiledModel, outcome: SolveOutcome, ds: xr.Dataset
         "by_scenario_kwh": {str(s): float(v) for s, v in zip(per[SCENARIO].values, per.values)},
     }
     if "bus_v" in ds:
-        summary["voltage"] = {"min": _extreme(ds["bus_v"], compiled.energized, "min"),
-                              "max": _extreme(ds["bus_v"], compiled.energized, "max")}
+        summary["voltage"] = {"min": _extreme(ds["bus_v"], ds["energized"], "min"),
+                              "max": _extreme(ds["bus_v"], ds["energized"], "max")}
     return summary
 
 

@@ -102,13 +102,15 @@ def test_elastic_variant_builds_without_linopy_warnings() -> None:
     assert all(name.startswith("elastic_") for r in c.relaxations for name in r.slacks)
 
 
-def test_history_scenarios_are_not_supported_yet() -> None:
+def test_history_without_events_is_an_error() -> None:
+    """A history scenario set whose source holds no events cannot give typical days."""
     model = parse(NET + "scenarios a { scenario x { probability 1 } }\n")
     hist = ir.ScenarioSet(span=model.span, name="hist", history=ir.HistorySource(
         span=model.span, path="h.csv", k=2))
     with pytest.raises(GridError) as err:
         compile_model(model.model_copy(update={"scenario_sets": (hist,)}))
     assert err.value.diagnostics[0].code == "GRID050"
+    assert "no events" in err.value.diagnostics[0].message
 
 
 def test_sparse_sum_equals_the_dense_product() -> None:

@@ -13,10 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 import gridc
 from gridc.compiler import compile_model
 from gridc.compiler.plan import plan_costs_of, plan_from_fixes
+from gridc.runtime.plan_report import print_planning
 from gridc.runtime.problem import Problem
 
 CASE = Path(__file__).resolve().parents[1] / "models" / "ieee33_resilience.grid"
@@ -49,3 +51,11 @@ def test_paper_plan_costs_and_capacity() -> None:
     priced = plan_costs_of(compiled.study.model, plan)
     assert result.costs["replacement"] == pytest.approx(priced.replacement, rel=1e-9)
     assert result.costs["residual"] == pytest.approx(priced.residual, abs=1e-6)
+    # the CLI report prints them as the paper does (Tables 1-3)
+    assert result.summary["decisions"]["ev_capacity_kwh"] == pytest.approx(850.0)
+    console = Console(record=True, width=200)
+    print_planning(console, result.summary)
+    text = console.export_text()
+    for needle in ("5.2000×10^6", "2.6000×10^4", "850 kWh", "1-2, 27-28, 30-31",
+                   "0,0,0,0,6", "0,0,0,0,4"):
+        assert needle in text

@@ -1,0 +1,167 @@
+"""Two-phase solve: a restricted model first, its optimum as the MIP start of the full one.
+
+Why: HiGHS' own heuristics find no incumbent for the MESS routing of
+`models/ieee33_resilience.grid` within minutes (the root cut loop eats the time),
+whereas the same model with every MESS parked for the day (`compiler.mess.parked`:
+no departure after the first step) solves in about a minute and is within a
+fraction of a percent of the full model's LP bound. So:
+
+1. add the compiler's `restrictions` (rows expr == 0) and solve with half the time
+   limit and half the requested gap;
+2. remove them, hand HiGHS the phase-1 solution as a MIP start (`setSolution`, by
+   variable label, so column order does not matter) and solve the full model with
+   the time left. Its dual bound is the full model's: the reported gap is honest.
+
+If phase 2 finds nothing better, its incumbent is the phase-1 solution (feasible
+for the full model, which only drops rows). If no time is left for phase 2, the
+result is phase 1's solution with no dual bound (status time_limit_feasible): the
+restricted model's bound says nothing about the full one.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any
+
+import highspy
+import linopy
+import numpy as np
+import xarray as xr
+from linopy import LinearExpression
+
+from gridc.runtime.solver import (
+    SolveOutcome,
+    SolveStatus,
+    _outcome,
+    _quiet_linopy,
+    _quiet_stdout,
+    highs_options,
+    solve_model,
+)
+
+#: share of the time limit and of the gap given to the restricted phase
+PHASE1_SHARE = 0.5
+
+
+def _is_mip(model: linopy.Model) -> bool:
+    return bool(model.binaries.nvars or model.integers.nvars)
+
+
+def _values_by_label(model: linopy.Model) -> np.ndarray | None:
+    """The solved columns of `model` as an array indexed by linopy variable label."""
+    h = model.solver_model
+    if h is None:
+        return None
+    labels = np.asarray(model.matrices.vlabels, dtype=np.int64)
+    values = np.asarray(h.getSolution().col_value, dtype=float)
+    if values.size != labels.size:
+        return None
+    out = np.full(int(labels.max()) + 1 if labels.size else 0, np.nan)
+    out[labels] = values
+    return out
+
+
+def start_from(model: linopy.Model, solution: xr.Dataset) -> np.ndarray:
+    """A MIP start for `model` (values by label) from the solution of another model with
+    the same block names, e.g. a study without one investment for the study with it:
+    blocks and coordinates it lacks are 0 (nothing built, nothing flowing)."""
+    top = max((int(v.labels.max()) for _, v in model.variables.items()), default=-1)
+    out = np.full(top + 1, np.nan)
+    for name, var in model.variables.items():
+        labels = var.labels
+        if name in solution:
+            src = solution[name].reindex({d: labels.indexes[d] for d in labels.dims},
+                                         fill_value=0.0).transpose(*labels.dims)
+            values = np.nan_to_num(src.values, nan=0.0)
+        else:
+            values = np.zeros(labels.shape)
+        keep = labels.values >= 0
+        out[labels.values[keep]] = values[keep]
+    return out
+
+
+def _objective(model: linopy.Model, values: np.ndarray) -> float:
+    """Solver objective (no constant) of a start given by label."""
+    m = model.matrices
+    x = np.nan_to_num(values[np.asarray(m.vlabels, dtype=np.int64)], nan=0.0)
+    return float(np.dot(np.asarray(m.c, dtype=float), x))
+
+
+def _solve_from(model: linopy.Model, start: np.ndarray, opts: dict[str, Any],
+                gap: float | None, verbose: bool) -> SolveOutcome:
+    """Solve `model` with HiGHS from the MIP start `start` (values by label)."""
+    started = time.perf_counter()
+    try:
+        model.constraints.sanitize_zeros()
+        model.constraints.sanitize_infinities()
+        with _quiet_stdout(not verbose), _quiet_linopy():
+            solver = linopy.solvers.Solver.from_name("highs", model=model, io_api="direct",
+                                                     options=opts)
+            h = solver.solver_model
+            labels = np.asarray(model.matrices.vlabels, dtype=np.int64)
+            sol = highspy.HighsSolution()
+            sol.col_value = np.nan_to_num(start[labels], nan=0.0).tolist()
+            sol.value_valid = True
+            h.setSolution(sol)
+            result = solver.solve()
+            model.assign_result(result, solver=solver)
+    except Exception as exc:  # a failure inside linopy/HiGHS is an outcome, not a crash
+        return SolveOutcome(SolveStatus.error, None, None, None, "exception",
+                            f"{type(exc).__name__}: {exc}", time.perf_counter() - started,
+                            True)
+    return _outcome(model.solver_model, started=started, is_mip=True, gap=gap,
+                    verbose=verbose)
+
+
+def solve_warm(model: linopy.Model, restrictions: dict[str, tuple[LinearExpression,
+                                                                   xr.DataArray]],
+               *, time_limit: float | None = None, gap: float | None = None,
+               threads: int | None = None, seed: int | None = None,
+               verbose: bool = False, start: np.ndarray | None = None,
+               ) -> tuple[SolveOutcome, dict[str, Any]]:
+    """Solve `model`, first restricted by `restrictions` (see the module docstring).
+    `start` (values by label, see `start_from`) is offered to both phases as a MIP
+    start; phase 2 starts from the better of it and phase 1's solution. Returns the
+    outcome and what phase 1 did (for the summary's notes and timings)."""
+    mip = _is_mip(model)
+    if not restrictions or not mip:
+        if start is not None and mip:
+            return _solve_from(model, start, highs_options(time_limit, gap, threads, seed,
+                                                           verbose), gap, verbose), {}
+        return solve_model(model, time_limit=time_limit, gap=gap, threads=threads, seed=seed,
+                           verbose=verbose), {}
+    started = time.perf_counter()
+    for name, (expr, mask) in restrictions.items():
+        model.add_constraints(expr, "==", 0.0, name=name, mask=mask)
+    try:
+        limit1 = None if time_limit is None else PHASE1_SHARE * time_limit
+        gap1 = None if gap is None else PHASE1_SHARE * gap
+        first = (solve_model(model, time_limit=limit1, gap=gap1, threads=threads, seed=seed,
+                             verbose=verbose) if start is None else
+                 _solve_from(model, start, highs_options(limit1, gap1, threads, seed, verbose),
+                             gap1, verbose))
+        found = _values_by_label(model) if first.status.ok else None
+    finally:
+        for name in restrictions:
+            model.remove_constraints(name)
+    info = {"phase1_s": first.solve_s, "phase1_status": first.status.value,
+            "phase1_objective": first.objective, "restrictions": list(restrictions)}
+    if start is not None and (found is None or _objective(model, start)
+                              < _objective(model, found)):
+        info["start"] = "given start (better than phase 1's)"
+        found = start
+    start = found
+    if start is None:  # nothing to start from: the plain solve with the time left
+        left = None if time_limit is None else time_limit - (time.perf_counter() - started)
+        if left is not None and left <= 0:
+            return first, info
+        return solve_model(model, time_limit=left, gap=gap, threads=threads, seed=seed,
+                           verbose=verbose), info
+    left = None if time_limit is None else time_limit - (time.perf_counter() - started)
+    if left is not None and left <= 1.0:  # phase 1's point, without a valid bound
+        return replace(first, status=SolveStatus.time_limit_feasible, bound=None, gap=None,
+                       message="time limit reached after the restricted phase"), info
+    second = _solve_from(model, start, highs_options(left, gap, threads, seed, verbose), gap,
+                         verbose)
+    return replace(second, solve_s=time.perf_counter() - started), info
