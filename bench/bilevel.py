@@ -19,12 +19,12 @@ on a shared machine the ratio cannot exceed what the other jobs leave).
     python bench/bilevel.py --quick        # reduced case, ~15 min on 2 shared cores
     python bench/bilevel.py                # the full case: hours (see docs/performance.md)
     python bench/bilevel.py --quick --json results.json
+    python bench/bilevel.py --k 4 --particles 6 --iterations 5   # full data, small swarm
 
-`--quick` (reduced configuration, written into a temporary copy of the model):
-k = 2 typical days instead of 4, MESS connection points [1, 31] instead of ten (a
-lower-level solve of the full case takes about a minute, mostly in the root LP of the
-MESS fleet flow; with two points a few seconds), swarm 6 particles × 5 iterations,
-extensive time limit 300 s.
+`--quick` (reduced configuration, written into a temporary copy of the model): method1's
+scenarios clustered into k = 2 typical days instead of 4, swarm 6 particles × 5
+iterations instead of 12 × 15, extensive time limit 600 s. `--mess-candidates "1, 31"`
+also cuts the MESS connection points (the lower level's cost grows quickly with them).
 """
 
 from __future__ import annotations
@@ -53,11 +53,12 @@ def prepare(directory: Path, k: int | None, mess_candidates: str | None) -> Path
     path = directory / CASE
     text = path.read_text(encoding="utf-8")
     if k is not None:
-        text, n = re.subn(r"kmeans\(k = \d+", f"kmeans(k = {k}", text)
-        assert n == 1, "cannot find the k-means clustering in the case"
+        text, n = re.subn(r"(scenarios typhoons from history [^\n]*kmeans\(k = )\d+",
+                          rf"\g<1>{k}", text)
+        assert n == 1, "cannot find the k-means clustering of method1's scenarios"
     if mess_candidates is not None:
-        text, n = re.subn(r"(invest mess : mobile_storage \{.*?candidates )\[[^\]]*\]",
-                          rf"\1[{mess_candidates}]", text, flags=re.S)
+        text, n = re.subn(r"(invest mess : mobile_storage \{.*?\n  candidates )\[[^\]]*\]",
+                          rf"\g<1>[{mess_candidates}]", text, flags=re.S)
         assert n == 1, "cannot find the MESS candidates in the case"
     path.write_text(text, encoding="utf-8")
     return path
@@ -140,20 +141,19 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="the reduced configuration")
     ap.add_argument("--k", type=int, help="typical days (quick: 2)")
-    ap.add_argument("--mess-candidates", help="MESS connection points (quick: '1, 31')")
+    ap.add_argument("--mess-candidates", help="MESS connection points, e.g. '1, 31'")
     ap.add_argument("--particles", type=int, help="swarm size (quick: 6)")
     ap.add_argument("--iterations", type=int, help="PSO iterations (quick: 5)")
     ap.add_argument("--seed", type=int, help="PSO seed (default: the study's)")
-    ap.add_argument("--time-limit", type=float, help="extensive form (quick: 300 s)")
+    ap.add_argument("--time-limit", type=float, help="extensive form (quick: 600 s)")
     ap.add_argument("--skip-extensive", action="store_true")
     ap.add_argument("--json", help="also write the measurements to this file")
     args = ap.parse_args(argv)
     if args.quick:
         args.k = args.k or 2
-        args.mess_candidates = args.mess_candidates or "1, 31"
         args.particles = args.particles or 6
         args.iterations = args.iterations or 5
-        args.time_limit = args.time_limit or 300.0
+        args.time_limit = args.time_limit or 600.0
     warnings.filterwarnings("ignore")
     out: dict[str, Any] = {"config": {k: v for k, v in vars(args).items() if k != "json"}}
     with tempfile.TemporaryDirectory(prefix="gridc-bilevel-") as tmp:

@@ -194,7 +194,6 @@ def build_stations(b: Builder, inv: P.Stations, plan: StationPlan, parts: Any) -
     scs = xr.DataArray(np.array(plan.has_scs, dtype=float), coords=[sites])
     n_pev = (_fleet_sum(plan.counts, pev) * cs).transpose(*dims)
     e_pev = (_fleet_sum(plan.energy, pev) * cs).transpose(*dims)
-    n_sev = (_fleet_sum(plan.counts, sev) * scs).transpose(*dims)
     e_sev = (_fleet_sum(plan.energy, sev) * scs).transpose(*dims)
     peak_pev = _fleet_sum(plan.peak, pev) * cs  # over every typical day (eq. 29, 32)
     peak_sev = _fleet_sum(plan.peak, sev) * scs
@@ -222,7 +221,7 @@ def build_stations(b: Builder, inv: P.Stations, plan: StationPlan, parts: Any) -
                           coords=b.idx.coord(*dims, DELAY), name="station_pev_energy")
     b.constrain("station_pev_served", x.sum(DELAY), "==", e_pev, family="stations",
                 source=CSS, unit="kWh")
-    p_cs = _total([x.sel({DELAY: d}).roll({TIME: d}) for d in range(window)]) * (
+    p_cs = _total([x.sel({DELAY: d}, drop=True).roll({TIME: d}) for d in range(window)]) * (
         1.0 / b.idx.step_h)
     b.constrain("station_charger_1_power", p_cs - p_ci * n_c1, "<=", 0.0,
                 family="stations", source=CSS, unit="kW")

@@ -40,10 +40,10 @@ from linopy import LinearExpression, Variable
 from gridc.compiler.builder import Block, Builder, sparse_sum
 from gridc.compiler.errors import compile_error
 from gridc.compiler.index import BUS, LINE
-
-COMMODITY = "commodity"
 from gridc.dsl import ir
 from gridc.dsl import ir_planning as P
+
+COMMODITY = "commodity"
 
 @dataclass(frozen=True)
 class Candidate:
@@ -97,7 +97,7 @@ def expand_network(model: ir.Model) -> tuple[ir.Model, tuple[Candidate, ...]]:
     net = model.network()
     buses = {b.id: b for b in net.buses}
     lines = list(net.lines)
-    by_pair = {}
+    by_pair: dict[frozenset[str], int] = {}
     for k, ln in enumerate(lines):
         by_pair.setdefault(frozenset((ln.from_bus, ln.to_bus)), k)
     ids = {ln.id for ln in lines}
@@ -105,9 +105,9 @@ def expand_network(model: ir.Model) -> tuple[ir.Model, tuple[Candidate, ...]]:
     for inv in builds:
         priced = inv.costs.install_cny > 0 or inv.costs.maintain_cny_per_y > 0
         for c in inv.candidates:
-            k = by_pair.get(frozenset((c.from_bus, c.to_bus)))
-            known = lines[k] if k is not None else None
-            length = c.length_km
+            at = by_pair.get(frozenset((c.from_bus, c.to_bus)))
+            known = lines[at] if at is not None else None
+            length: float | None = c.length_km
             if length is None and known is not None:
                 length = known.length_km
             if length is None:
@@ -119,8 +119,8 @@ def expand_network(model: ir.Model) -> tuple[ir.Model, tuple[Candidate, ...]]:
                         "length", c.span, help="give a 'length' column, or x and y "
                         "coordinates of both buses in the network's bus table")
                 length = 0.0
-            if known is not None and k is not None:
-                lines[k] = known.model_copy(update={"normally_open": False, "switchable": True})
+            if known is not None and at is not None:
+                lines[at] = known.model_copy(update={"normally_open": False, "switchable": True})
                 out.append(Candidate(known.id, inv.name, float(length), c.existing, False))
                 continue
             if net.cable_r_ohm_per_km is None or net.cable_x_ohm_per_km is None:

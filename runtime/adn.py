@@ -36,6 +36,8 @@ MAX_ROUNDS = 3
 #: `cuts` cones: MILP re-solves before the plan is fixed, then LP-only cut rounds
 MILP_ROUNDS = 2
 LP_ROUNDS = 12
+#: relative gap of the full model once the plan stage has fixed the lines
+FIXED_GAP = 1e-5
 
 
 def solve_planning(compiled: CompiledModel, timings: dict[str, float], *,
@@ -90,6 +92,9 @@ def _solve_subcase(compiled: CompiledModel, timings: dict[str, float], opts: dic
         full = compile_model(parts.source_model, study=compiled.study.name or None,
                              **options)
         left = dict(opts)
+        # lines fixed, the rest is a small MILP: solve it tightly, else the study's gap
+        # (0.5 % of ~35 MCNY/y) would leave whole transformer sizes to chance
+        left["gap"] = min(opts["gap"], FIXED_GAP) if opts["gap"] is not None else None
         if opts["time_limit"] is not None:
             left["time_limit"] = max(1.0, opts["time_limit"] - (time.perf_counter() - started))
         result = _solve_one(full, {**timings, "plan_s": time.perf_counter() - started},
@@ -194,7 +199,7 @@ def adn_summary(compiled: CompiledModel) -> dict[str, Any]:
         return out
     items = item_values(parts)
     out["items"] = items
-    group = {}
+    group: dict[str, float] = {}
     for it in items:
         group[it["group"]] = group.get(it["group"], 0.0) + it["size"]
     econ_days = (compiled.study.model.economics.days_per_year

@@ -34,20 +34,49 @@ from gridc.runtime.problem import Problem
 from gridc.runtime.results import Result
 
 
+def restricts(model: ir.Model, a: str, b: str) -> bool:
+    """True when study `a` is study `b` with fewer investments or a fixed plan (more
+    `without`, extra `fix`es; same scenarios and overrides): every plan of `a` is a plan
+    of `b`, so `a`'s solution is a feasible start for `b`."""
+    if a == b:
+        return False
+    ra, rb = resolve_study(model, a), resolve_study(model, b)
+    same_data = (ra.overrides == rb.overrides and ra.scenario_set == rb.scenario_set)
+    fixes_kept = set(rb.fixes) <= set(ra.fixes)
+    return same_data and fixes_kept and set(rb.without) <= set(ra.without) and \
+        (set(rb.without) < set(ra.without) or set(rb.fixes) < set(ra.fixes))
+
+
 def run_studies(model: ir.Model, names: list[str], options: dict[str, Any],
                 report: Any = None) -> list[Result]:
-    """Compile and solve each study of `names` in order with `Problem.solve(**options)`;
-    `report(name, result)`, if given, is called after each one."""
-    results = []
-    for name in names:
+    """Compile and solve each study of `names` with `Problem.solve(**options)`; results in
+    the order of `names`. `report(name, result)`, if given, is called after each one.
+
+    Restrictions run first (studies with more `without`/`fix`), and a study starts from
+    the best solution of its restrictions already solved (`restricts`): with a gap
+    tolerance, a study that can do everything its restrictions can then never reports
+    a dearer plan than theirs (method1 ≤ method2..4, as at the optimum)."""
+    def rank(name: str) -> int:
+        r = resolve_study(model, name)
+        return -(len(r.without) + (1 if r.fixes else 0))
+
+    done: dict[str, Result] = {}
+    for name in sorted(names, key=rank):
         started = time.perf_counter()
         problem = Problem(compile_model(model, study=name))
-        result = problem.solve(**options)
+        seeds = [r for a, r in done.items() if r.ok and r.objective is not None
+                 and restricts(model, a, name)]
+        best = min(seeds, key=lambda r: r.objective or 0.0, default=None)
+        result = problem.solve(**options, start=None if best is None else best.dataset)
         result.summary["timings"]["wall_s"] = time.perf_counter() - started
-        results.append(result)
+        if best is not None:
+            result.summary["notes"].append(
+                f"MIP start offered: the solution of {best.summary['study']} "
+                f"({best.objective:,.0f} CNY)")
+        done[name] = result
         if report is not None:
             report(name, result)
-    return results
+    return [done[name] for name in names]
 
 
 def extensive_studies(model: ir.Model) -> tuple[list[str], list[str]]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import linopy
+import xarray as xr
 from linopy import LinearExpression
 
 from gridc.compiler import CompiledModel, compile_model
@@ -22,7 +23,7 @@ from gridc.compiler.study import ResolvedStudy
 from gridc.dsl import ir
 from gridc.runtime.ioutil import atomic_write
 from gridc.runtime.results import Result, build_result
-from gridc.runtime.warmstart import solve_warm
+from gridc.runtime.warmstart import solve_warm, start_from
 
 
 class Problem:
@@ -54,7 +55,9 @@ class Problem:
 
     def solve(self, time_limit: float | None = None, gap: float | None = None,
               threads: int | None = None, seed: int | None = None,
-              verbose: bool = False) -> Result:
+              verbose: bool = False, start: xr.Dataset | None = None) -> Result:
+        """`start`: the solution dataset of a restriction of this study (e.g. the same
+        study without one investment), offered to HiGHS as a MIP start."""
         opts = self.study.solve
         if self.compiled.extension is not None:  # ADN planning / loss studies (seed 001)
             from gridc.runtime.adn import solve_planning
@@ -70,7 +73,7 @@ class Problem:
             gap=gap if gap is not None else opts.gap,
             threads=threads if threads is not None else opts.threads,
             seed=seed if seed is not None else opts.seed,
-            verbose=verbose)
+            verbose=verbose, start=None if start is None else start_from(self.model, start))
         timings = self._timings()
         if warm:
             timings["phase1_s"] = warm["phase1_s"]

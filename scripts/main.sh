@@ -1,5 +1,5 @@
 #!/bin/sh
-# Set up (once) and run the main job: solve the shipped model with the embedded HiGHS solver.
+# Set up (once) and run the main job: solve the shipped resilience model with HiGHS.
 set -eu
 cd "$(dirname "$0")/.."
 VENV="${GRIDC_VENV:-.venv}"
@@ -8,4 +8,6 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
 "$VENV/bin/python" -m pip install --quiet -e .
-"$VENV/bin/gridc" solve models/ieee33_operation.grid --out out/ieee33_operation "$@"
+# Resilience planning (seed 000): a quick Method 1 study; pass --all-studies for the paper's
+# Methods 1-4 and plan side by side (written to out/ieee33_resilience/<study>/).
+"$VENV/bin/gridc" solve models/ieee33_resilience.grid --study quick --out out/ieee33_resilience "$@"

@@ -161,10 +161,11 @@ def _pandapower_losses(open_lines: set[str]) -> tuple[float, np.ndarray]:
 
     net = pn.case33bw()
     net.line["in_service"] = True
+    opened = {frozenset(x.split("-")) for x in open_lines}
     for k, row in net.line.iterrows():
-        pair = f"{int(row.from_bus) + 1}-{int(row.to_bus) + 1}"
-        if pair in open_lines:
+        if frozenset((str(int(row.from_bus) + 1), str(int(row.to_bus) + 1))) in opened:
             net.line.at[k, "in_service"] = False
+    assert int((~net.line.in_service).sum()) == len(open_lines)
     pp.runpp(net, tolerance_mva=1e-8)
     return float(net.res_line.pl_mw.sum() * 1000.0), net.res_bus.vm_pu.to_numpy()
 
