@@ -114,7 +114,8 @@ def main() -> None:
               f"{r['compile_s']:.2f} s (first sub-case), solve {t.get('solve_s', math.nan):.1f} s"
               f", status {r['status']}, F = {r['objective'] / 1000:,.1f} kYuan/y")
         for row in s.get("subcases") or []:
-            print(f"  sub-case {row['subcase']:<14} F = {(row['objective'] or math.nan) / 1e3:>10,.1f}"
+            f_kyuan = (row["objective"] or math.nan) / 1e3
+            print(f"  sub-case {row['subcase']:<14} F = {f_kyuan:>10,.1f}"
                   f" kYuan/y, EV carbon {row['carbon_t_per_year'] or math.nan:7.2f} t/y, "
                   f"{row['solve_s'] or math.nan:6.1f} s")
         plan = s.get("plan", {})

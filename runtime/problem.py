@@ -80,12 +80,12 @@ class Problem:
         result = build_result(self.compiled, outcome, timings)
         if warm:
             result.summary["warm_start"] = warm
-            obj = warm["phase1_objective"]
-            start = "-" if obj is None else \
-                f"{obj + self.compiled.objective_constant:,.0f}"
+            phase1 = warm["phase1_objective"]
+            shown = "-" if phase1 is None else \
+                f"{phase1 + self.compiled.objective_constant:,.0f}"
             result.summary["notes"].append(
                 f"MIP start from the restricted model ({', '.join(warm['restrictions'])}): "
-                f"{warm['phase1_status']}, objective {start}, {warm['phase1_s']:.1f} s")
+                f"{warm['phase1_status']}, objective {shown}, {warm['phase1_s']:.1f} s")
         if opts.strategy != "extensive":
             result.summary["notes"].append(f"strategy '{opts.strategy}' is not available yet: "
                                            "solved in extensive form")
