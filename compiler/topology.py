@@ -21,10 +21,10 @@ cones) keeps one `line` dimension and the built state is a single binary per lin
 
 * built[line] ∈ {0, 1} on candidates; 1 on fixed-on lines; absent (0) on open ties;
 * radial: Σ built = N_e − 1 over the lines among the N_e energisable buses (those a path of
-  possible lines joins to the slack), and a single-commodity flow: the slack sends one unit
-  to every other energisable bus through built lines, |f| ≤ (N_e − 1)·built. Connected with
-  N_e − 1 edges is a spanning tree: no island, no cycle. Σ built = N − 1 alone would allow a
-  cycle plus an island; the flow alone would allow meshes.
+  possible lines joins to the slack), and connectivity from the substation as a directed
+  multi-commodity flow (see `_radial`): connected with N_e − 1 edges is a spanning tree, no
+  island, no cycle. Σ built = N − 1 alone would allow a cycle plus an island; a flow alone
+  would allow meshes.
 """
 
 from __future__ import annotations

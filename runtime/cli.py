@@ -121,9 +121,10 @@ def build_parser(with_extras: bool = True) -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print the JSON schema of the IR")
     p.add_argument("--out", help="write to this file instead of stdout")
     p.set_defaults(func=cmd_schema)
-    if with_extras:
-        _load_extra_commands()
-    for name, (helptext, (setup, run)) in EXTRA_COMMANDS.items():
+    if not with_extras:
+        return parser
+    _load_extra_commands()
+    for name, (helptext, (setup, run)) in list(EXTRA_COMMANDS.items()):
         p = sub.add_parser(name, help=helptext)
         setup(p)
         p.set_defaults(func=run)

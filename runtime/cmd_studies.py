@@ -32,19 +32,7 @@ from gridc.runtime.cli import EXIT_MODEL, EXIT_OK, EXIT_USAGE, EXTRA_COMMANDS, l
 from gridc.runtime.plan_report import studies_table
 from gridc.runtime.problem import Problem
 from gridc.runtime.results import Result
-
-
-def restricts(model: ir.Model, a: str, b: str) -> bool:
-    """True when study `a` is study `b` with fewer investments or a fixed plan (more
-    `without`, extra `fix`es; same scenarios and overrides): every plan of `a` is a plan
-    of `b`, so `a`'s solution is a feasible start for `b`."""
-    if a == b:
-        return False
-    ra, rb = resolve_study(model, a), resolve_study(model, b)
-    same_data = (ra.overrides == rb.overrides and ra.scenario_set == rb.scenario_set)
-    fixes_kept = set(rb.fixes) <= set(ra.fixes)
-    return same_data and fixes_kept and set(rb.without) <= set(ra.without) and \
-        (set(rb.without) < set(ra.without) or set(rb.fixes) < set(ra.fixes))
+from gridc.runtime.warmstart import check_start, start_from
 
 
 def run_studies(model: ir.Model, names: list[str], options: dict[str, Any],
@@ -52,10 +40,11 @@ def run_studies(model: ir.Model, names: list[str], options: dict[str, Any],
     """Compile and solve each study of `names` with `Problem.solve(**options)`; results in
     the order of `names`. `report(name, result)`, if given, is called after each one.
 
-    Restrictions run first (studies with more `without`/`fix`), and a study starts from
-    the best solution of its restrictions already solved (`restricts`): with a gap
-    tolerance, a study that can do everything its restrictions can then never reports
-    a dearer plan than theirs (method1 ≤ method2..4, as at the optimum)."""
+    Studies with more `without`/`fix` lines run first, and every study is offered, as a
+    MIP start, the best of the solutions already found that is feasible for it
+    (`warmstart.check_start`: e.g. method3's plan, no MESS, for method1). With a gap
+    tolerance, a study that can do all its restrictions can then never report a
+    dearer plan than theirs (method1 ≤ method2..4, as at the optimum)."""
     def rank(name: str) -> int:
         r = resolve_study(model, name)
         return -(len(r.without) + (1 if r.fixes else 0))
@@ -64,15 +53,19 @@ def run_studies(model: ir.Model, names: list[str], options: dict[str, Any],
     for name in sorted(names, key=rank):
         started = time.perf_counter()
         problem = Problem(compile_model(model, study=name))
-        seeds = [r for a, r in done.items() if r.ok and r.objective is not None
-                 and restricts(model, a, name)]
-        best = min(seeds, key=lambda r: r.objective or 0.0, default=None)
-        result = problem.solve(**options, start=None if best is None else best.dataset)
+        best: tuple[float, Result] | None = None
+        for other in done.values():
+            if not other.ok:
+                continue
+            value = check_start(problem.model, start_from(problem.model, other.dataset))
+            if value is not None and (best is None or value < best[0]):
+                best = (value, other)
+        result = problem.solve(**options, start=None if best is None else best[1].dataset)
         result.summary["timings"]["wall_s"] = time.perf_counter() - started
         if best is not None:
             result.summary["notes"].append(
-                f"MIP start offered: the solution of {best.summary['study']} "
-                f"({best.objective:,.0f} CNY)")
+                f"MIP start offered: the solution of {best[1].summary['study']} "
+                f"({best[1].objective:,.0f} CNY there)")
         done[name] = result
         if report is not None:
             report(name, result)

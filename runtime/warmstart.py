@@ -53,10 +53,12 @@ def _values_by_label(model: linopy.Model) -> np.ndarray | None:
     h = model.solver_model
     if h is None:
         return None
-    labels = np.asarray(model.matrices.vlabels, dtype=np.int64)
+    m = model.matrices
+    labels = np.asarray(m.vlabels, dtype=np.int64)
     values = np.asarray(h.getSolution().col_value, dtype=float)
     if values.size != labels.size:
         return None
+    values = values / np.asarray(m.var_scaling, dtype=float)  # back to user units
     out = np.full(int(labels.max()) + 1 if labels.size else 0, np.nan)
     out[labels] = values
     return out
@@ -81,10 +83,39 @@ def start_from(model: linopy.Model, solution: xr.Dataset) -> np.ndarray:
     return out
 
 
+def _columns(m: Any, values: np.ndarray) -> np.ndarray:
+    """Values by label as HiGHS columns (solver units: linopy may scale columns)."""
+    x = np.nan_to_num(values[np.asarray(m.vlabels, dtype=np.int64)], nan=0.0)
+    return x * np.asarray(m.var_scaling, dtype=float)
+
+
 def _objective(model: linopy.Model, values: np.ndarray) -> float:
     """Solver objective (no constant) of a start given by label."""
     m = model.matrices
-    x = np.nan_to_num(values[np.asarray(m.vlabels, dtype=np.int64)], nan=0.0)
+    return float(np.dot(np.asarray(m.c, dtype=float), _columns(m, values)))
+
+
+def check_start(model: linopy.Model, values: np.ndarray,
+                tol: float = 1e-6) -> float | None:
+    """The solver objective of the start `values` (by label) if it satisfies every bound,
+    row and integrality of `model` (relative tolerance `tol`), else None."""
+    m = model.matrices
+    x = _columns(m, values)
+    lb, ub = np.asarray(m.lb, dtype=float), np.asarray(m.ub, dtype=float)
+    if np.any(x < lb - tol * np.maximum(1.0, np.abs(lb))) or \
+            np.any(x > ub + tol * np.maximum(1.0, np.abs(ub))):
+        return None
+    whole = np.isin(np.asarray(m.vtypes), ["B", "I"])
+    if np.any(np.abs(x[whole] - np.round(x[whole])) > tol):
+        return None
+    if m.A is not None:
+        ax, b = m.A @ x, np.asarray(m.b, dtype=float)
+        slack = tol * np.maximum(1.0, np.abs(b))
+        sense = np.asarray(m.sense)
+        bad = ((sense == "<") & (ax > b + slack)) | ((sense == ">") & (ax < b - slack)) | \
+            ((sense == "=") & (np.abs(ax - b) > slack))
+        if np.any(bad):
+            return None
     return float(np.dot(np.asarray(m.c, dtype=float), x))
 
 
@@ -99,9 +130,8 @@ def _solve_from(model: linopy.Model, start: np.ndarray, opts: dict[str, Any],
             solver = linopy.solvers.Solver.from_name("highs", model=model, io_api="direct",
                                                      options=opts)
             h = solver.solver_model
-            labels = np.asarray(model.matrices.vlabels, dtype=np.int64)
             sol = highspy.HighsSolution()
-            sol.col_value = np.nan_to_num(start[labels], nan=0.0).tolist()
+            sol.col_value = _columns(model.matrices, start).tolist()
             sol.value_valid = True
             h.setSolution(sol)
             result = solver.solve()
