@@ -12,6 +12,9 @@ prepare their inputs. The compiler never imports the runtime. Seed-000
 investments (reinforcement, MESS, EV-RB) are lowered in extensive form by
 `investments` (with `mess`, `ev_battery`); with any of them the objective is the
 upper level's C_ins + C_rep − C_rec + PVF (C_om + days_per_year × daily cost).
+Studies with `objective losses` and models with `lines`, `dg`, `substation` or
+`stations` investments (seed 001) go to `compiler.adn` instead: DistFlow with
+losses on a polyhedral cone, topology, stations, the seed's annual cost.
 `islands` adds valid inequalities that make reinforcement count in the LP
 relaxation, and `CompiledModel.restrictions` names rows (MESS parked for the day)
 whose restricted optimum the runtime uses as a MIP start (`runtime.warmstart`).

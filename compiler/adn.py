@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import linopy
-import numpy as np
 import pandas as pd
 import xarray as xr
 from linopy import LinearExpression, Variable
@@ -351,7 +350,3 @@ def item_values(parts: AdnParts) -> list[dict[str, Any]]:
         out.append({"group": it.group, "name": it.name, "size": size, "unit": it.unit,
                     "capital": it.capital * size, "maintain": it.maintain * size})
     return out
-
-
-def solution_array(parts: AdnParts, name: str) -> np.ndarray:
-    return np.asarray(parts.builder.m.variables[name].solution.values)

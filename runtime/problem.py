@@ -73,7 +73,8 @@ class Problem:
             gap=gap if gap is not None else opts.gap,
             threads=threads if threads is not None else opts.threads,
             seed=seed if seed is not None else opts.seed,
-            verbose=verbose, start=None if start is None else start_from(self.model, start))
+            verbose=verbose, start=None if start is None else start_from(self.model, start),
+            offset=self.compiled.objective_constant)
         timings = self._timings()
         if warm:
             timings["phase1_s"] = warm["phase1_s"]

@@ -37,7 +37,6 @@ from gridc.runtime.solver import (
     _quiet_linopy,
     _quiet_stdout,
     highs_options,
-    solve_model,
 )
 
 #: share of the time limit and of the gap given to the restricted phase
@@ -119,10 +118,14 @@ def check_start(model: linopy.Model, values: np.ndarray,
     return float(np.dot(np.asarray(m.c, dtype=float), x))
 
 
-def _solve_from(model: linopy.Model, start: np.ndarray, opts: dict[str, Any],
-                gap: float | None, verbose: bool) -> SolveOutcome:
-    """Solve `model` with HiGHS from the MIP start `start` (values by label)."""
+def _run(model: linopy.Model, opts: dict[str, Any], gap: float | None, verbose: bool,
+         start: np.ndarray | None = None, offset: float = 0.0) -> SolveOutcome:
+    """Solve `model` with HiGHS, from the MIP start `start` (values by label) if given.
+    `offset` (the objective's constant, which linopy cannot pass) is handed to HiGHS so
+    that its relative gap, and hence when it stops, refer to the whole objective; the
+    outcome's objective and bound are returned without it, like `solve_model`'s."""
     started = time.perf_counter()
+    mip = _is_mip(model)
     try:
         model.constraints.sanitize_zeros()
         model.constraints.sanitize_infinities()
@@ -130,18 +133,21 @@ def _solve_from(model: linopy.Model, start: np.ndarray, opts: dict[str, Any],
             solver = linopy.solvers.Solver.from_name("highs", model=model, io_api="direct",
                                                      options=opts)
             h = solver.solver_model
-            sol = highspy.HighsSolution()
-            sol.col_value = _columns(model.matrices, start).tolist()
-            sol.value_valid = True
-            h.setSolution(sol)
+            h.changeObjectiveOffset(float(offset))
+            if start is not None and mip:
+                sol = highspy.HighsSolution()
+                sol.col_value = _columns(model.matrices, start).tolist()
+                sol.value_valid = True
+                h.setSolution(sol)
             result = solver.solve()
             model.assign_result(result, solver=solver)
     except Exception as exc:  # a failure inside linopy/HiGHS is an outcome, not a crash
         return SolveOutcome(SolveStatus.error, None, None, None, "exception",
                             f"{type(exc).__name__}: {exc}", time.perf_counter() - started,
-                            True)
-    return _outcome(model.solver_model, started=started, is_mip=True, gap=gap,
-                    verbose=verbose)
+                            mip)
+    out = _outcome(model.solver_model, started=started, is_mip=mip, gap=gap, verbose=verbose)
+    return replace(out, objective=None if out.objective is None else out.objective - offset,
+                   bound=None if out.bound is None else out.bound - offset)
 
 
 def solve_warm(model: linopy.Model, restrictions: dict[str, tuple[LinearExpression,
@@ -149,28 +155,25 @@ def solve_warm(model: linopy.Model, restrictions: dict[str, tuple[LinearExpressi
                *, time_limit: float | None = None, gap: float | None = None,
                threads: int | None = None, seed: int | None = None,
                verbose: bool = False, start: np.ndarray | None = None,
-               ) -> tuple[SolveOutcome, dict[str, Any]]:
+               offset: float = 0.0) -> tuple[SolveOutcome, dict[str, Any]]:
     """Solve `model`, first restricted by `restrictions` (see the module docstring).
     `start` (values by label, see `start_from`) is offered to both phases as a MIP
-    start; phase 2 starts from the better of it and phase 1's solution. Returns the
+    start; phase 2 starts from the better of it and phase 1's solution. `offset`: the
+    objective's constant (see `_run`), so that the gap is that of the whole objective.
+    Without restrictions this is one plain solve. Returns the
     outcome and what phase 1 did (for the summary's notes and timings)."""
     mip = _is_mip(model)
     if not restrictions or not mip:
-        if start is not None and mip:
-            return _solve_from(model, start, highs_options(time_limit, gap, threads, seed,
-                                                           verbose), gap, verbose), {}
-        return solve_model(model, time_limit=time_limit, gap=gap, threads=threads, seed=seed,
-                           verbose=verbose), {}
+        return _run(model, highs_options(time_limit, gap, threads, seed, verbose), gap,
+                    verbose, start, offset), {}
     started = time.perf_counter()
     for name, (expr, mask) in restrictions.items():
         model.add_constraints(expr, "==", 0.0, name=name, mask=mask)
     try:
         limit1 = None if time_limit is None else PHASE1_SHARE * time_limit
         gap1 = None if gap is None else PHASE1_SHARE * gap
-        first = (solve_model(model, time_limit=limit1, gap=gap1, threads=threads, seed=seed,
-                             verbose=verbose) if start is None else
-                 _solve_from(model, start, highs_options(limit1, gap1, threads, seed, verbose),
-                             gap1, verbose))
+        first = _run(model, highs_options(limit1, gap1, threads, seed, verbose), gap1,
+                     verbose, start, offset)
         found = _values_by_label(model) if first.status.ok else None
     finally:
         for name in restrictions:
@@ -186,12 +189,12 @@ def solve_warm(model: linopy.Model, restrictions: dict[str, tuple[LinearExpressi
         left = None if time_limit is None else time_limit - (time.perf_counter() - started)
         if left is not None and left <= 0:
             return first, info
-        return solve_model(model, time_limit=left, gap=gap, threads=threads, seed=seed,
-                           verbose=verbose), info
+        return _run(model, highs_options(left, gap, threads, seed, verbose), gap, verbose,
+                    None, offset), info
     left = None if time_limit is None else time_limit - (time.perf_counter() - started)
     if left is not None and left <= 1.0:  # phase 1's point, without a valid bound
         return replace(first, status=SolveStatus.time_limit_feasible, bound=None, gap=None,
                        message="time limit reached after the restricted phase"), info
-    second = _solve_from(model, start, highs_options(left, gap, threads, seed, verbose), gap,
-                         verbose)
+    second = _run(model, highs_options(left, gap, threads, seed, verbose), gap, verbose,
+                  start, offset)
     return replace(second, solve_s=time.perf_counter() - started), info
