@@ -140,7 +140,7 @@ class LineBuild(Node):
     name: str
     candidates: tuple[CandidateLine, ...]
     costs: Costs  # per km
-    radial: bool = True
+    radial: bool = False  # the `radial` flag of the block
 
 
 class Equipment(Node):

@@ -52,9 +52,11 @@ def add_arguments(p: argparse.ArgumentParser, seconds: Any) -> None:
     p.add_argument("--strategy", choices=["extensive", "pso"],
                    help="override the study's strategy")
     p.add_argument("--workers", type=int, metavar="N",
-                   help="pso: evaluate scenarios on a local Dask cluster of N processes")
+                   help="pso / --all-studies: evaluate scenarios (studies) on a local Dask "
+                        "cluster of N processes")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
-                   help="pso: evaluate scenarios on a running Dask cluster")
+                   help="pso / --all-studies: evaluate scenarios (studies) on a running "
+                        "Dask cluster")
     p.add_argument("--particles", type=int, metavar="N", help="pso: swarm size")
     p.add_argument("--iterations", type=int, metavar="N", help="pso: iterations")
     p.add_argument("--certify", nargs="?", const=300.0, type=seconds, metavar="S",

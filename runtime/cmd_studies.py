@@ -1,12 +1,17 @@
 """Several studies of one model, side by side: `gridc solve --all-studies`, `gridc sweep`.
 
     gridc solve MODEL --all-studies [--out DIR] [--time-limit S] [--gap G] [--threads N]
+                                    [--workers N | --scheduler tcp://HOST:PORT]
     gridc sweep MODEL NAME [--out DIR] [--time-limit S] [--gap G] [--threads N]
+                           [--workers N | --scheduler tcp://HOST:PORT]
 
-`run_studies(model, names, options)` is the one loop: it compiles and solves each
-named study in turn and returns their `Result`s (a plain `for`, so that a parallel
-executor can replace it without touching the commands). Options are those of
-`Problem.solve` (time_limit, gap, threads, seed, verbose), applied to every study.
+`run_studies(model, names, options, executor=)` is the one loop: it compiles and
+solves the studies in waves (restricted studies first, so that their plans can start
+the others) and returns their `Result`s. A wave's studies are independent tasks for
+the executor of the bi-level method (`gridc.runtime.executor`): `--workers N` runs
+them on a local Dask cluster, `--scheduler` on a running one, the default serially.
+Options are those of `Problem.solve` (time_limit, gap, threads, seed, verbose),
+applied to every study.
 
 `--all-studies` runs every study of the model whose strategy is the extensive form
 (a `pso` study is listed as skipped: run it with `--study`); `sweep` runs the
@@ -21,54 +26,85 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import dataclass
 from typing import Any
 
+import xarray as xr
 from rich.console import Console
 
 from gridc.compiler import compile_model
 from gridc.compiler.study import resolve_study
 from gridc.dsl import ir
 from gridc.runtime.cli import EXIT_MODEL, EXIT_OK, EXIT_USAGE, EXTRA_COMMANDS, load_or_report
+from gridc.runtime.executor import Executor, SerialExecutor, make_executor
 from gridc.runtime.plan_report import studies_table
 from gridc.runtime.problem import Problem
 from gridc.runtime.results import Result
 from gridc.runtime.warmstart import check_start, start_from
 
 
-def run_studies(model: ir.Model, names: list[str], options: dict[str, Any],
-                report: Any = None) -> list[Result]:
-    """Compile and solve each study of `names` with `Problem.solve(**options)`; results in
-    the order of `names`. `report(name, result)`, if given, is called after each one.
+@dataclass(frozen=True)
+class StudyTask:
+    """One study to compile and solve, with the solutions it may start from. A plain,
+    picklable value: the same task runs in this process or on a Dask worker."""
 
-    Studies with more `without`/`fix` lines run first, and every study is offered, as a
-    MIP start, the best of the solutions already found that is feasible for it
-    (`warmstart.check_start`: e.g. method3's plan, no MESS, for method1). With a gap
-    tolerance, a study that can do all its restrictions can then never report a
-    dearer plan than theirs (method1 ≤ method2..4, as at the optimum)."""
+    model: ir.Model
+    name: str
+    options: dict[str, Any]
+    starts: tuple[tuple[str, xr.Dataset], ...] = ()  # (study, solution) of earlier waves
+
+
+def solve_study(task: StudyTask) -> Result:
+    """Compile and solve `task.name`, offered as a MIP start the cheapest of `task.starts`
+    that is feasible for it (`warmstart.check_start`)."""
+    started = time.perf_counter()
+    problem = Problem(compile_model(task.model, study=task.name))
+    best: tuple[float, str, xr.Dataset] | None = None
+    for other, dataset in task.starts:
+        value = check_start(problem.model, start_from(problem.model, dataset))
+        if value is not None and (best is None or value < best[0]):
+            best = (value, other, dataset)
+    result = problem.solve(**task.options, start=None if best is None else best[2])
+    result.summary["timings"]["wall_s"] = time.perf_counter() - started
+    if best is not None:
+        result.summary["notes"].append(
+            f"MIP start offered: the solution of {best[1]} "
+            f"(worth {best[0] + problem.compiled.objective_constant:,.0f} CNY here)")
+    return result
+
+
+def study_waves(model: ir.Model, names: list[str]) -> list[list[str]]:
+    """`names` grouped into waves, the most restricted studies first (more `without`
+    lines, then `fix`ed plans), each wave in the order of `names`."""
     def rank(name: str) -> int:
         r = resolve_study(model, name)
         return -(len(r.without) + (1 if r.fixes else 0))
 
+    ranks = sorted({rank(n) for n in names})
+    return [[n for n in names if rank(n) == r] for r in ranks]
+
+
+def run_studies(model: ir.Model, names: list[str], options: dict[str, Any],
+                report: Any = None, executor: Executor | None = None) -> list[Result]:
+    """Compile and solve each study of `names` with `Problem.solve(**options)`; results in
+    the order of `names`. `report(name, result)`, if given, is called after each one.
+
+    The studies run in waves (`study_waves`): the studies of one wave are independent
+    and go to `executor` together (in parallel on a Dask executor; serially without
+    one), and every study is offered, as a MIP start, the best of the solutions of the
+    earlier waves that is feasible for it (e.g. method3's plan, no MESS, for method1).
+    With a gap tolerance, a study that can do all its restrictions can then never
+    report a dearer plan than theirs (method1 ≤ method2..4, as at the optimum). The
+    waves, not the back-end, decide what each study sees: the same results on all."""
+    run = executor if executor is not None else SerialExecutor()
     done: dict[str, Result] = {}
-    for name in sorted(names, key=rank):
-        started = time.perf_counter()
-        problem = Problem(compile_model(model, study=name))
-        best: tuple[float, Result] | None = None
-        for other in done.values():
-            if not other.ok:
-                continue
-            value = check_start(problem.model, start_from(problem.model, other.dataset))
-            if value is not None and (best is None or value < best[0]):
-                best = (value, other)
-        result = problem.solve(**options, start=None if best is None else best[1].dataset)
-        result.summary["timings"]["wall_s"] = time.perf_counter() - started
-        if best is not None:
-            result.summary["notes"].append(
-                f"MIP start offered: the solution of {best[1].summary['study']} "
-                f"({best[1].objective:,.0f} CNY there)")
-        done[name] = result
-        if report is not None:
-            report(name, result)
+    for wave in study_waves(model, names):
+        starts = tuple((n, r.dataset) for n, r in done.items() if r.ok)
+        tasks = [StudyTask(model, name, options, starts) for name in wave]
+        for name, result in zip(wave, run.submit_many(solve_study, tasks)):
+            done[name] = result
+            if report is not None:
+                report(name, result)
     return [done[name] for name in names]
 
 
@@ -108,7 +144,14 @@ def run_and_report(out: Console, model: ir.Model, names: list[str], labels: list
         out.print(f"{name}: {result.status.value}, gap {gap}, "
                   f"{result.summary['timings']['wall_s']:.0f} s")
 
-    results = run_studies(model, names, _options(args), report=progress)
+    workers = getattr(args, "workers", None)
+    scheduler = getattr(args, "scheduler", None)
+    with make_executor(workers, scheduler) as executor:
+        if executor.kind != "serial":
+            out.print(f"{len(names)} studies on {executor.workers()} Dask worker(s) "
+                      f"({executor.kind})")
+        results = run_studies(model, names, _options(args), report=progress,
+                              executor=executor)
     out.print(studies_table([r.summary for r in results], labels, title))
     if args.out:
         for label, result in zip(labels, results):
@@ -138,6 +181,10 @@ def setup_sweep(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, metavar="N")
     p.add_argument("--seed", type=int, metavar="N", help="solver random seed")
     p.add_argument("--verbose", action="store_true", help="show the HiGHS log")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="solve the cases on a local Dask cluster of N processes")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="solve the cases on a running Dask cluster")
 
 
 def run_sweep(args: argparse.Namespace) -> int:

@@ -10,7 +10,9 @@ optimality, so a 6-bus feeder with two laterals, 6 steps and two storm scenarios
 * the `ev_availability` sweep changes only the EVs at the car parks, which cap the
   EV-RB power: fewer EVs can only cost more, more EVs can only cost less;
 * `gridc solve --all-studies` and `gridc sweep` print one column per study with the
-  plan and the cost rows, and write each study's results to OUT/<study>/.
+  plan and the cost rows, and write each study's results to OUT/<study>/;
+* the sweep's cases run on a local Dask cluster of two workers (`--workers 2`) and
+  give the same plans and costs as the serial loop.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import pytest
 
 import gridc
 from gridc.runtime.cli import main
-from gridc.runtime.cmd_studies import sweep_model
+from gridc.runtime.cmd_studies import run_studies, sweep_model
 
 warnings.filterwarnings("ignore", module="linopy")
 
@@ -116,7 +118,7 @@ def runs(tmp_path_factory):  # type: ignore[no-untyped-def]
     out = tmp / "out"
     texts = []
     for argv in (["solve", str(src), "--all-studies", "--threads", "1", "--out", str(out)],
-                 ["sweep", str(src), "ev_availability", "--threads", "1",
+                 ["sweep", str(src), "ev_availability", "--threads", "1", "--workers", "2",
                   "--out", str(out / "sweep")]):
         buf = io.StringIO()
         with contextlib.redirect_stdout(buf):
@@ -169,3 +171,16 @@ def test_sweep_and_study_model_helpers(tmp_path) -> None:  # type: ignore[no-unt
     src = tmp_path / "mini.grid"
     src.write_text(MINI)
     assert main(["sweep", str(src), "nope"]) == 2  # unknown sweep: a usage error
+
+
+def test_parallel_sweep_matches_the_serial_loop(runs) -> None:  # type: ignore[no-untyped-def]
+    """The fixture's sweep ran on two Dask workers; the serial loop must agree."""
+    (_, sweep), summary = runs
+    assert "on 2 Dask worker(s)" in sweep
+    model, names, labels = sweep_model(gridc.parse(MINI), "ev_availability")
+    serial = run_studies(model, names, {"threads": 1})
+    for label, result in zip(labels, serial):
+        parallel = summary("sweep", label)
+        assert parallel["status"] == result.status.value == "optimal"
+        assert parallel["objective"] == pytest.approx(result.objective, rel=1e-9)
+        assert parallel["decisions"] == json.loads(json.dumps(result.summary["decisions"]))

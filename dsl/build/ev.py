@@ -92,6 +92,8 @@ def build_fleet(ctx: Context, st: Stmt) -> P.Fleet | None:
 
 FAMILIES = {"gamma": ("shape", "scale", "loc"), "gev": ("c", "loc", "scale"),
             "lognormal": ("mu", "sigma"), "normal": ("mean", "std")}
+#: parameters without a unit: shapes, and lognormal's mu and sigma (of ln hours)
+DIMENSIONLESS = {"shape", "c", "mu", "sigma"}
 
 
 def _distribution(ctx: Context, atom: Atom, span_owner: Stmt) -> P.Distribution | None:
@@ -107,6 +109,11 @@ def _distribution(ctx: Context, atom: Atom, span_owner: Stmt) -> P.Distribution 
         if arg.key not in names or arg.kind != "number":
             ctx.error("GRID014", f"{atom.value} takes {', '.join(n + ' = ...' for n in names)}",
                       arg.span)
+            return None
+        if arg.unit and arg.key in DIMENSIONLESS:
+            ctx.error("GRID014", f"{atom.value}'s {arg.key} has no unit, found '{arg.unit}'",
+                      arg.span, help=f"write {arg.key} = {arg.value} (time parameters such "
+                                     "as scale, loc, mean and std take hours)")
             return None
         try:
             f = factor(arg.unit, DURATION) if arg.unit else 1.0

@@ -140,11 +140,17 @@ def _slack(ctx: Context, block: Block) -> tuple[str | None, float]:
         return None, 1.0
     v = 1.0
     if len(atoms) == 3 and atoms[1].kind == "kw" and atoms[1].value == "at":
-        v = to_float(ctx, atoms[2], PER_UNIT) or 1.0
+        given = to_float(ctx, atoms[2], PER_UNIT, check=_slack_voltage)
+        v = 1.0 if given is None else given  # after an error: keep going with a neutral value
     elif len(atoms) != 1:
         ctx.error("GRID014", "unexpected value after the slack bus", atoms[1].span,
                   help="write e.g. 'slack 1 at 1.0 pu'")
     return bus, v
+
+
+def _slack_voltage(v: float) -> str | None:
+    """A slack voltage is a per-unit magnitude of a few percent around 1."""
+    return None if 0.5 <= v <= 1.5 else f"slack voltage must be between 0.5 and 1.5 pu, found {v:g}"
 
 
 def _once(ctx: Context, block: Block, stmts: list[Stmt]) -> None:
