@@ -18,15 +18,22 @@ tables and the profiles are CSV files next to the generated .grid text.
 Each size runs in its own subprocess (so that peak memory, ru_maxrss, is its own) and
 reports, for that size:
 
-    parse     gridc.load of the generated text and CSVs
-    compile   gridc.compile (IR -> linopy model)
-    hand-over linopy -> highspy with io_api="direct" (linopy.io.to_highspy: building
-              the sparse matrices from the linopy model and passing them to HiGHS)
-    floor     the same matrices already held as numpy arrays, passed to a fresh
-              highspy.Highs() with passModel(HighsLp): the least any front end can pay
-    HiGHS     Highs.run() on the handed-over model (time limit / gap as given)
+    parse       gridc.load of the generated text and CSVs
+    compile     gridc.compile (IR -> linopy model)
+    hand-over   gridc.runtime.solver.hand_over, what solve_model does: sanitize, linopy's
+                matrices (model.matrices), one highspy passModel
+    linopy      linopy's own hand-over (Model.solve(io_api="direct"): sanitize, then
+                highspy addVars / changeColsCost / addRows), for comparison
+    data floor  the same model built by hand from its data with numpy (read the CSV
+                tables, vectorised bounds, costs and triplets, scipy CSC, one
+                passModel): what a hand-written numpy front end of this model pays.
+                It is checked to be the very same matrix (`check_same`: every entry,
+                cost and bound, and the LP optimum at the 33-bus 1 and 10 scenario sizes)
+    array floor gridc's matrices already held as numpy arrays, passed with one passModel
+    HiGHS       Highs.run() on the handed-over model (time limit / gap as given)
 
-and prints rows, columns, nonzeros and their growth per bus x step x scenario.
+and prints rows, columns, nonzeros and their growth per bus x step x scenario. The
+target of issue #3 is pre-solve (parse + compile + hand-over) <= 3x the data floor.
 
     python bench/operation.py --quick
     python bench/operation.py               # --full, the default
@@ -72,6 +79,17 @@ PV_DAY = [0, 0, 0, 0, 0, 0.02, 0.10, 0.25, 0.45, 0.65, 0.80, 0.90,
           0.95, 0.90, 0.80, 0.65, 0.45, 0.25, 0.08, 0, 0, 0, 0, 0]
 TOU = [0.35] * 7 + [0.65] + [1.05] * 3 + [0.65] * 7 + [1.05] * 5 + [0.35]
 
+# The data of the case, shared by the .grid text (`write_case`) and the numpy floor
+# (`floor_data`), so that the two cannot drift apart.
+BASE_KV, BASE_KVA = 12.66, 10_000.0  # the network base; no line ratings: |P|, |Q| <= base
+V_MIN, V_MAX, SLACK_V = 0.90, 1.05, 1.0  # pu
+SHED, CURTAIL, LOSS = 20.0, 0.5, 0.001  # penalties [CNY/kWh]; shed weighted by priority
+GT_BUS, GT_PMAX, GT_FUEL = 13, 400.0, 0.6  # gas turbine: q within +-0.75 p_max
+PV_UNITS = ((18, 300.0), (32, 200.0))  # (bus, p_max kW), profile pv_day, q = 0
+STO_BUS, STO_POWER, STO_ENERGY, STO_EFF = 31, 200.0, 800.0, 0.95
+STO_SOC_MIN, STO_SOC_MAX, STO_SOC_INIT, STO_WEAR = 0.1, 0.9, 0.5, 0.02
+LOAD_BUS, LOAD_P, LOAD_Q, LOAD_PRIORITY = 30, 80.0, 30.0, 5.0
+
 
 def baran_wu() -> tuple[list[tuple[int, float, float]], list[tuple[int, int, float, float]]]:
     """Buses (id, p kW, q kvar) and in-service lines (from, to, r, x ohm) of
@@ -110,26 +128,31 @@ def write_case(size: Size, folder: Path) -> Path:
 
     out = [f'model bench "operation benchmark: {k} Baran-Wu feeder(s), {size.scenarios} '
            'scenario(s)"',
-           f"network bench {{\n  base 12.66 kV 10 MVA\n  slack {slack} at 1.0 pu\n"
-           '  voltage 0.90 .. 1.05 pu\n  buses from "buses.csv"\n  lines from "lines.csv"\n}',
+           f"network bench {{\n  base {BASE_KV:g} kV {BASE_KVA / 1000:g} MVA\n"
+           f"  slack {slack} at {SLACK_V:.1f} pu\n  voltage {V_MIN:.2f} .. {V_MAX:.2f} pu\n"
+           '  buses from "buses.csv"\n  lines from "lines.csv"\n}',
            f"horizon {size.steps} h step 1 h",
            'profile load_day from "profiles.csv" column load',
            'profile pv_day from "profiles.csv" column pv',
            'profile tou from "profiles.csv" column price',
            "price grid profile tou",
-           "penalty shed 20 CNY/kWh weighted by priority",
-           "penalty curtailment 0.5 CNY/kWh",
-           "penalty loss 0.001 CNY/kWh"]
+           f"penalty shed {SHED:g} CNY/kWh weighted by priority",
+           f"penalty curtailment {CURTAIL:g} CNY/kWh",
+           f"penalty loss {LOSS:g} CNY/kWh"]
     for f in range(k):
         def b(i: int, f: int = f) -> int:
             return bus_id(f, i, k)
+        (pa_bus, pa_max), (pb_bus, pb_max) = PV_UNITS
         out += [
-            f"generator gt{f} : gas_turbine at {b(13)} {{ p_max 400 kW, fuel 0.6 CNY/kWh }}",
-            f"generator pva{f} : pv at {b(18)} {{ p_max 300 kW, profile pv_day }}",
-            f"generator pvb{f} : pv at {b(32)} {{ p_max 200 kW, profile pv_day }}",
-            f"storage s{f} at {b(31)} {{ power 200 kW, energy 800 kWh, efficiency 0.95, "
-            "soc 0.1 .. 0.9, soc_init 0.5, wear 0.02 CNY/kWh }",
-            f"load hosp{f} at {b(30)} {{ p 80 kW, q 30 kvar, priority 5 }}",
+            f"generator gt{f} : gas_turbine at {b(GT_BUS)} {{ p_max {GT_PMAX:g} kW, "
+            f"fuel {GT_FUEL:g} CNY/kWh }}",
+            f"generator pva{f} : pv at {b(pa_bus)} {{ p_max {pa_max:g} kW, profile pv_day }}",
+            f"generator pvb{f} : pv at {b(pb_bus)} {{ p_max {pb_max:g} kW, profile pv_day }}",
+            f"storage s{f} at {b(STO_BUS)} {{ power {STO_POWER:g} kW, energy {STO_ENERGY:g} "
+            f"kWh, efficiency {STO_EFF:g}, soc {STO_SOC_MIN:g} .. {STO_SOC_MAX:g}, "
+            f"soc_init {STO_SOC_INIT:g}, wear {STO_WEAR:g} CNY/kWh }}",
+            f"load hosp{f} at {b(LOAD_BUS)} {{ p {LOAD_P:g} kW, q {LOAD_Q:g} kvar, "
+            f"priority {LOAD_PRIORITY:g} }}",
         ]
     out.append(scenario_block(size))
     out.append("study operation {\n  scenarios days\n  set network.load_profile load_day\n}")
@@ -138,25 +161,51 @@ def write_case(size: Size, folder: Path) -> Path:
     return path
 
 
-def scenario_block(size: Size) -> str:
+@dataclass(frozen=True)
+class ScenarioSpec:
+    """One scenario as the .grid text states it (numbers exactly as written there)."""
+
+    name: str
+    probability: float
+    load: float  # `scale load`
+    pv: float  # `scale pv_day`
+    outage: tuple[int, int, int, int] | None  # (from bus id, to bus id, start h, end h)
+
+
+def scenario_specs(size: Size) -> list[ScenarioSpec]:
     """`normal` plus load/PV variants; every fifth variant also has a line outage."""
     n, k = size.scenarios, size.feeders
     if n == 1:
-        return "scenarios days {\n  scenario normal { probability 1 }\n}"
+        return [ScenarioSpec("normal", 1.0, 1.0, 1.0, None)]
     p_normal = 0.5
-    rest = round((1 - p_normal) / (n - 1), 12)
-    lines = ["scenarios days {", f"  scenario normal {{ probability {1 - rest * (n - 1):.12g} }}"]
+    rest = float(f"{round((1 - p_normal) / (n - 1), 12):.12g}")
+    out = [ScenarioSpec("normal", float(f"{1 - rest * (n - 1):.12g}"), 1.0, 1.0, None)]
     for s in range(1, n):
-        load = 0.85 + 0.25 * ((s * 7) % 11) / 10
-        pv = 0.3 + 0.7 * ((s * 3) % 8) / 7
-        body = [f"probability {rest:.12g}", f"scale load {load:.3f}", f"scale pv_day {pv:.3f}"]
+        load = float(f"{0.85 + 0.25 * ((s * 7) % 11) / 10:.3f}")
+        pv = float(f"{0.3 + 0.7 * ((s * 3) % 8) / 7:.3f}")
+        outage = None
         if s % 5 == 0:
             f = (s // 5) % k
             a, b = (6, 26) if (s // 5) % 2 else (3, 4)
             start = 8 + s % 6
-            body.append(f"outage {bus_id(f, a, k)}-{bus_id(f, b, k)} "
-                        f"from {start} h to {start + 4} h")
-        lines.append(f"  scenario v{s} {{\n    " + "\n    ".join(body) + "\n  }")
+            outage = (bus_id(f, a, k), bus_id(f, b, k), start, start + 4)
+        out.append(ScenarioSpec(f"v{s}", rest, load, pv, outage))
+    return out
+
+
+def scenario_block(size: Size) -> str:
+    """The `scenarios days { ... }` block of `scenario_specs`."""
+    specs = scenario_specs(size)
+    if len(specs) == 1:
+        return "scenarios days {\n  scenario normal { probability 1 }\n}"
+    lines = ["scenarios days {", f"  scenario normal {{ probability {specs[0].probability:.12g} }}"]
+    for sc in specs[1:]:
+        body = [f"probability {sc.probability:.12g}", f"scale load {sc.load:.3f}",
+                f"scale pv_day {sc.pv:.3f}"]
+        if sc.outage is not None:
+            a, b, start, end = sc.outage
+            body.append(f"outage {a}-{b} from {start} h to {end} h")
+        lines.append(f"  scenario {sc.name} {{\n    " + "\n    ".join(body) + "\n  }")
     lines.append("}")
     return "\n".join(lines)
 
@@ -192,7 +241,8 @@ class Measure:
     buses: int
     scenarios: int
     steps: int
-    cpu: dict[str, float]   # parse, compile, handover, floor, highslp, highs
+    cpu: dict[str, float]   # parse, compile, handover, linopy, floor_data, floor_arrays,
+    #                         highs
     wall: dict[str, float]
     rows: int
     cols: int
@@ -203,6 +253,7 @@ class Measure:
     mip_gap: float
     maxrss_mb: float
     relaxed: bool
+    check: str  # what `check_same` verified of the data floor
 
     def pre(self, clock: str = "cpu") -> float:
         """Everything before HiGHS starts: parse + compile + hand-over."""
@@ -244,25 +295,222 @@ def floor_arrays(arr):  # type: ignore[no-untyped-def]
     return h
 
 
-def floor_highslp(arr):  # type: ignore[no-untyped-def]
-    """The same through a HighsLp object (pybind copies every array attribute)."""
-    import highspy
+def floor_data(size: Size, folder: Path, relax: bool = False):  # type: ignore[no-untyped-def]
+    """The whole model built by hand from its data with numpy, then one passModel.
 
-    lp = highspy.HighsLp()
-    lp.num_row_, lp.num_col_ = arr["shape"]
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = arr["c"], arr["lb"], arr["ub"]
-    lp.row_lower_, lp.row_upper_ = arr["rlo"], arr["rup"]
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.num_row_, lp.a_matrix_.num_col_ = arr["shape"]
-    lp.a_matrix_.start_ = arr["start"]
-    lp.a_matrix_.index_ = arr["index"]
-    lp.a_matrix_.value_ = arr["value"]
-    if arr["integrality"].any():
-        lp.integrality_ = [highspy.HighsVarType(int(v)) for v in arr["integrality"]]
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.passModel(lp)
-    return h
+    What a hand-written numpy front end of exactly this model pays: read the three CSV
+    tables, take the component and scenario data as the constants the .grid text is
+    written from, build bounds, costs and the (row, column, value) triplets of every
+    block vectorised over (scenario, time, component), convert them to CSC with scipy
+    and hand everything to a fresh highspy.Highs() with one passModel. Columns and rows
+    are in gridc's order (variable blocks as `gridc.compiler` adds them, rows of out
+    lines dropped), so `run_one` can check the result against `model.matrices` entry
+    by entry. Returns the Highs object and the arrays passed (for that check)."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    def table(name: str):  # type: ignore[no-untyped-def]
+        return np.loadtxt(folder / name, delimiter=",", skiprows=1, ndmin=2)
+
+    bus, line, prof = table("buses.csv"), table("lines.csv"), table("profiles.csv")
+    ids = bus[:, 0].astype(np.int64)
+    pos = np.full(int(ids.max()) + 1, -1, dtype=np.int64)
+    pos[ids] = np.arange(ids.size)
+    fr, to = pos[line[:, 0].astype(np.int64)], pos[line[:, 1].astype(np.int64)]
+    k, n_t, dt = size.feeders, size.steps, 1.0
+    specs = scenario_specs(size)
+    n_s, n_b, n_l, n_g, n_k = len(specs), ids.size, fr.size, 3 * k + 1, k
+    prob = np.array([sc.probability for sc in specs])
+    lscale = np.array([sc.load for sc in specs])
+    pvscale = np.array([sc.pv for sc in specs])
+    load_shape = prof[:n_t, 0][None, :] * lscale[:, None]  # [s, t]
+    pv_shape = pvscale[:, None] * prof[:n_t, 1][None, :]
+    price = prof[:n_t, 2]
+    u = np.ones((n_s, n_t, n_l))
+    for s, sc in enumerate(specs):
+        if sc.outage is not None:
+            a, b, start, end = sc.outage
+            ln = int(np.flatnonzero((line[:, 0] == a) & (line[:, 1] == b))[0])
+            t = np.arange(n_t) * dt
+            u[s, (t < end) & (t + dt > start), ln] = 0.0
+    slack = int(pos[1 if k == 1 else 0])
+    feeder_bus = np.array([[pos[bus_id(f, i, k)] for i in
+                            (GT_BUS, PV_UNITS[0][0], PV_UNITS[1][0], STO_BUS, LOAD_BUS)]
+                           for f in range(k)]).reshape(k, 5)
+    gen_bus = np.concatenate([feeder_bus[:, :3].ravel(), [slack]])  # gt, pva, pvb per copy; grid
+    sto_bus, load_bus = feeder_bus[:, 3], feeder_bus[:, 4]
+    is_pv = np.zeros(n_g, dtype=bool)
+    is_pv[np.arange(k) * 3 + 1] = is_pv[np.arange(k) * 3 + 2] = True
+    is_gt = np.zeros(n_g, dtype=bool)
+    is_gt[np.arange(k) * 3] = True
+    p_max = np.concatenate([np.tile([GT_PMAX, PV_UNITS[0][1], PV_UNITS[1][1]], k), [np.inf]])
+
+    # columns: one block per variable, each (scenario, time, component) in C order
+    sizes = {"p": n_l, "q": n_l, "w": n_b, "abs": n_l, "gp": n_g, "gq": n_g, "ch": n_k,
+             "dis": n_k, "e": n_k, "on": n_k, "sq": n_k, "shed": n_b, "lshed": n_k}
+    off, n_col = {}, 0
+    for name, width in sizes.items():
+        off[name] = n_col
+        n_col += n_s * n_t * width
+
+    def col(name: str):  # type: ignore[no-untyped-def]
+        """Column numbers of block `name` as an [s, t, component] array."""
+        return off[name] + np.arange(n_s * n_t * sizes[name]).reshape(n_s, n_t, -1)
+
+    def full(x):  # type: ignore[no-untyped-def]
+        return np.broadcast_to(x, (n_s, n_t, np.shape(x)[-1] if np.ndim(x) else 1))
+
+    limit = u * BASE_KVA
+    w_lo = np.full(n_b, V_MIN ** 2)
+    w_up = np.full(n_b, V_MAX ** 2)
+    w_lo[slack] = w_up[slack] = SLACK_V ** 2
+    forecast = np.broadcast_to(p_max, (n_s, n_t, n_g)).copy()  # gas turbine, grid: p_max
+    pv_cols = np.flatnonzero(is_pv)
+    forecast[:, :, pv_cols] = p_max[pv_cols][None, None, :] * pv_shape[:, :, None]
+    q_gen = np.where(is_gt, 0.75 * p_max, np.where(is_pv, 0.0, np.inf))
+    bus_p = load_shape[:, :, None] * bus[:, 1][None, None, :]
+    bus_q = load_shape[:, :, None] * bus[:, 2][None, None, :]
+    load_p = np.broadcast_to(load_shape[:, :, None] * LOAD_P, (n_s, n_t, n_k))
+    load_q = np.broadcast_to(load_shape[:, :, None] * LOAD_Q, (n_s, n_t, n_k))
+    lower = [-limit, -limit, full(w_lo), full(0.0), full(np.zeros(n_g)), full(-q_gen),
+             full(0.0), full(0.0), full(STO_SOC_MIN * STO_ENERGY), full(0.0),
+             full(-STO_POWER), full(np.zeros(n_b)), full(0.0)]
+    upper = [limit, limit, full(w_up), full(np.inf), forecast, full(q_gen),
+             full(STO_POWER), full(STO_POWER), full(STO_SOC_MAX * STO_ENERGY), full(1.0),
+             full(STO_POWER), bus_p, load_p]
+    col_lower = np.concatenate([np.broadcast_to(a, (n_s, n_t, w)).ravel()
+                                for a, w in zip(lower, sizes.values())])
+    col_upper = np.concatenate([np.broadcast_to(a, (n_s, n_t, w)).ravel()
+                                for a, w in zip(upper, sizes.values())])
+    integrality = np.zeros(n_col, dtype=np.int32)
+    if not relax:
+        integrality[col("on").ravel()] = 1
+
+    # costs: probability x (price x dt), as gridc.compiler.costs weighs them
+    ps = prob[:, None, None]
+    cost = np.zeros(n_col)
+    cost[col("abs")] = ps * (LOSS * dt)
+    gen_price = np.where(is_gt, GT_FUEL * dt, np.where(is_pv, -(CURTAIL * dt), 0.0))
+    cost[col("gp")] = ps * np.broadcast_to(gen_price, (1, n_t, n_g))
+    cost[col("gp")[:, :, -1]] = prob[:, None] * (price * dt)[None, :]
+    cost[col("ch")] = cost[col("dis")] = ps * (STO_WEAR * dt)
+    cost[col("shed")] = ps * (SHED * 1.0 * dt)
+    cost[col("lshed")] = ps * (SHED * LOAD_PRIORITY * dt)
+
+    # rows: (row, column, value) triplets block by block; rhs as row bounds
+    rows, cols, vals, lo, up = [], [], [], [], []
+    n_row = 0
+
+    def block(count: int, terms, rhs, sense: str) -> None:  # type: ignore[no-untyped-def]
+        """`count` rows; terms [(row-in-block, column, value)] (broadcast); rhs [count]."""
+        nonlocal n_row
+        for r, c, v in terms:
+            r, c, v = np.broadcast_arrays(r, c, v)
+            rows.append(n_row + r.ravel())
+            cols.append(c.ravel())
+            vals.append(v.ravel())
+        rhs = np.broadcast_to(np.asarray(rhs, dtype=float).ravel(), (count,))
+        lo.append(rhs if sense != "<" else np.full(count, -np.inf))
+        up.append(rhs if sense != ">" else np.full(count, np.inf))
+        n_row += count
+
+    kv = 2.0 / (1000.0 * BASE_KV ** 2)
+    kr, kx = kv * line[:, 2], kv * line[:, 3]
+    served = np.flatnonzero(u.ravel() > 0.5)  # voltage drop only on lines in service
+    st = served // n_l
+    ln = served % n_l
+    rr = np.arange(served.size)
+    wcol = col("w").reshape(-1, n_b)
+    block(served.size, [(rr, wcol[st, fr[ln]], 1.0), (rr, wcol[st, to[ln]], -1.0),
+                        (rr, col("p").ravel()[served], -kr[ln]),
+                        (rr, col("q").ravel()[served], -kx[ln])], 0.0, "=")
+    flow = np.arange(n_s * n_t * n_l)
+    block(flow.size, [(flow, col("abs").ravel(), 1.0), (flow, col("p").ravel(), -1.0)],
+          0.0, ">")
+    block(flow.size, [(flow, col("abs").ravel(), 1.0), (flow, col("p").ravel(), 1.0)],
+          0.0, ">")
+    unit = np.arange(n_s * n_t * n_k)
+    block(unit.size, [(unit, col("ch").ravel(), 1.0), (unit, col("on").ravel(), -STO_POWER)],
+          0.0, "<")
+    block(unit.size, [(unit, col("dis").ravel(), 1.0), (unit, col("on").ravel(), STO_POWER)],
+          STO_POWER, "<")
+    later = unit.reshape(n_s, n_t, n_k)[:, 1:, :].ravel()
+    init = np.zeros((n_s, n_t, n_k))
+    init[:, 0, :] = STO_SOC_INIT * STO_ENERGY
+    block(unit.size, [(unit, col("e").ravel(), 1.0),
+                      (later, col("e")[:, :-1, :].ravel(), -1.0),
+                      (unit, col("ch").ravel(), -(STO_EFF * dt)),
+                      (unit, col("dis").ravel(), dt / STO_EFF)], init, "=")
+    # nodal balance: rows [s, t, bus]; a component at bus b of (s, t) lands in row (s,t,b)
+    nodes = np.arange(n_s * n_t)[:, None] * n_b  # first row of each (s, t)
+
+    def at(bus_of, name: str, coef):  # type: ignore[no-untyped-def]
+        return (nodes + bus_of[None, :], col(name).reshape(n_s * n_t, -1), coef)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tan_bus = np.where(bus[:, 1] > 0, bus[:, 2] / bus[:, 1], 0.0)
+    tan_load = LOAD_Q / LOAD_P
+    rhs_p, rhs_q = bus_p.copy(), bus_q.copy()
+    np.add.at(rhs_p, (slice(None), slice(None), load_bus), load_p)
+    np.add.at(rhs_q, (slice(None), slice(None), load_bus), load_q)
+    all_bus = np.arange(n_b)
+    block(n_s * n_t * n_b, [at(gen_bus, "gp", 1.0), at(sto_bus, "dis", 1.0),
+                            at(sto_bus, "ch", -1.0), at(all_bus, "shed", 1.0),
+                            at(load_bus, "lshed", 1.0), at(fr, "p", -1.0), at(to, "p", 1.0)],
+          rhs_p, "=")
+    block(n_s * n_t * n_b, [at(gen_bus, "gq", 1.0), at(sto_bus, "sq", 1.0),
+                            at(all_bus, "shed", tan_bus[None, :]),
+                            at(load_bus, "lshed", tan_load), at(fr, "q", -1.0),
+                            at(to, "q", 1.0)], rhs_q, "=")
+    value = np.concatenate(vals)
+    keep = value != 0  # as linopy: a zero coefficient is no entry
+    a = sp.csc_array((value[keep], (np.concatenate(rows)[keep], np.concatenate(cols)[keep])),
+                     shape=(n_row, n_col))
+    arr = {"c": cost, "lb": col_lower, "ub": col_upper, "rlo": np.concatenate(lo),
+           "rup": np.concatenate(up), "start": a.indptr.astype(np.int32),
+           "index": a.indices.astype(np.int32), "value": a.data,
+           "integrality": integrality, "shape": a.shape}
+    return floor_arrays(arr), arr
+
+
+def check_same(ours, floor, lp_check: bool) -> str:  # type: ignore[no-untyped-def]
+    """Assert that the data floor built the very matrix gridc built: same shape and
+    nonzeros, same entries, costs and bounds (relative 1e-12), and (`lp_check`) the
+    same LP optimum of both (relative 1e-6). Returns what was checked."""
+    import numpy as np
+
+    if ours["shape"] != floor["shape"] or len(ours["value"]) != len(floor["value"]):
+        raise AssertionError(f"floor has shape {floor['shape']} with {len(floor['value'])} "
+                             f"nonzeros, gridc {ours['shape']} with {len(ours['value'])}")
+    for key in ("start", "index", "integrality"):
+        np.testing.assert_array_equal(ours[key], floor[key], err_msg=key)
+    for key in ("value", "c", "lb", "ub", "rlo", "rup"):
+        np.testing.assert_allclose(ours[key], floor[key], rtol=1e-12, atol=1e-12, err_msg=key)
+    done = "identical matrix, costs and bounds"
+    if lp_check:
+        objective = []
+        for arr in (ours, floor):
+            h = floor_arrays({**arr, "integrality": np.zeros_like(arr["integrality"])})
+            h.run()
+            if h.getModelStatus() != h.getModelStatus().kOptimal:
+                raise AssertionError(f"LP check: {h.modelStatusToString(h.getModelStatus())}")
+            objective.append(h.getInfo().objective_function_value)
+        if abs(objective[0] - objective[1]) > 1e-6 * max(1.0, abs(objective[0])):
+            raise AssertionError(f"LP optimum {objective[1]} of the floor, {objective[0]} ours")
+        done += f"; LP optimum {objective[0]:.10g} both"
+    return done
+
+
+def best_of(clock: Clock, name: str, fn, repeat: int = 3):  # type: ignore[no-untyped-def]
+    """Time `fn()` `repeat` times under `name`, keep the best; return its last result."""
+    best_w = best_c = float("inf")
+    for _ in range(repeat):
+        out = None  # release the previous result before building the next
+        with clock(name):
+            out = fn()
+        best_w, best_c = min(best_w, clock.wall[name]), min(best_c, clock.cpu[name])
+    clock.wall[name], clock.cpu[name] = best_w, best_c
+    return out
 
 
 def run_one(size: Size, time_limit: float, gap: float, relax: bool, threads: int) -> Measure:
@@ -270,36 +518,36 @@ def run_one(size: Size, time_limit: float, gap: float, relax: bool, threads: int
 
     import gridc
     import gridc.runtime.problem  # imported before timing: compile time, not import time
+    from gridc.runtime.solver import hand_over, highs_options
 
     clock = Clock()
-    opts = {"output_flag": False, "time_limit": float(time_limit),
-            "mip_rel_gap": float(gap), "threads": int(threads)}
+    opts = highs_options(time_limit, gap, threads, None, False)
     with tempfile.TemporaryDirectory(prefix="gridc-bench-") as tmp:
         path = write_case(size, Path(tmp))
         with clock("parse"):
             model = gridc.load(path)
         with clock("compile"):
             problem = gridc.compile(model, study="operation")
-    m: linopy.Model = problem.model
-    binaries = int(m.binaries.nvars)
-    if relax:
-        m.variables.relax()  # the LP relaxation: binaries become continuous in [0, 1]
-    # the hand-over exactly as gridc.runtime.solver does it through Model.solve(io_api=
-    # "direct"): sanitize, then build the highspy model from the linopy matrices
-    with clock("handover"):
-        m.constraints.sanitize_zeros()
-        m.constraints.sanitize_infinities()
-        solver = linopy.solvers.Solver.from_name("highs", model=m, io_api="direct",
-                                                 options=opts)
-    h = solver.solver_model
-    arr = matrices_as_arrays(m)
-    for name, fn in (("floor", floor_arrays), ("highslp", floor_highslp)):
-        best_w = best_c = float("inf")
-        for _ in range(3):
-            with clock(name):
-                fn(arr)
-            best_w, best_c = min(best_w, clock.wall[name]), min(best_c, clock.cpu[name])
-        clock.wall[name], clock.cpu[name] = best_w, best_c
+        m: linopy.Model = problem.model
+        binaries = int(m.binaries.nvars)
+        if relax:
+            m.variables.relax()  # the LP relaxation: binaries become continuous in [0, 1]
+        # the hand-over exactly as gridc.runtime.solver.solve_model does it: sanitize,
+        # model.matrices, one passModel (`hand_over`)
+        with clock("handover"):
+            handed = hand_over(m, opts)
+        h = handed.highs
+        # for comparison: linopy's own hand-over (Model.solve(io_api="direct"): sanitize,
+        # then addVars / changeColsCost / addRows), what solve_model used before
+        with clock("linopy"):
+            m.constraints.sanitize_zeros()
+            m.constraints.sanitize_infinities()
+            linopy.solvers.Solver.from_name("highs", model=m, io_api="direct", options=opts)
+        arr = matrices_as_arrays(m)
+        floor = best_of(clock, "floor_data", lambda: floor_data(size, Path(tmp), relax))
+    check = check_same(arr, floor[1], lp_check=size.buses * size.scenarios <= 330)
+    del floor
+    best_of(clock, "floor_arrays", lambda: floor_arrays(arr))
     with clock("highs"):
         h.run()
     info = h.getInfo()
@@ -312,7 +560,7 @@ def run_one(size: Size, time_limit: float, gap: float, relax: bool, threads: int
         objective=float(info.objective_function_value),
         mip_gap=float(info.mip_gap) if integers else 0.0,
         maxrss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        relaxed=relax and binaries > 0)
+        relaxed=relax and binaries > 0, check=check)
 
 
 # ------------------------------------------------------------------ driver
@@ -344,37 +592,45 @@ def report(rows: list[Measure], args: argparse.Namespace) -> None:
           + ("LP relaxation (storage binaries relaxed)" if args.lp_relax else "MILP")
           + f"; load average at the end {load_average()} on {os_cpus()} CPUs")
     print("CPU seconds of this process (wall seconds below); pre = parse + compile + "
-          "hand-over;\nfloor = passModel of the same matrices from numpy arrays, "
-          "HighsLp = the same through a HighsLp object\n")
-    head = (f"{'size':<12}{'parse':>7}{'compile':>8}{'hand':>7}{'floor':>7}{'HighsLp':>8}"
-            f"{'HiGHS':>8}{'pre/HiGHS':>10}{'pre/floor':>10}{'hand/floor':>11}{'rows':>8}"
-            f"{'cols':>8}{'nnz':>9}{'int':>6}{'RSS MB':>7}  status")
+          "hand-over (gridc's one passModel);\nlinopy = linopy's own hand-over, for "
+          "comparison; data floor = the model built from its data with numpy + one\n"
+          "passModel; array floor = passModel of gridc's matrices already held as arrays\n")
+    head = (f"{'size':<12}{'parse':>7}{'compile':>8}{'hand':>7}{'linopy':>7}{'floor':>7}"
+            f"{'arrays':>7}{'HiGHS':>8}{'pre/HiGHS':>10}{'pre/floor':>10}{'hand/arr':>9}"
+            f"{'rows':>9}{'cols':>9}{'nnz':>9}{'int':>6}{'RSS MB':>7}  status")
     print(head)
     print("-" * len(head))
     for r in rows:
         c = r.cpu
         status = r.status + (f", gap {r.mip_gap:.1e}" if r.integers else "")
         print(f"{r.name:<12}{c['parse']:7.2f}{c['compile']:8.2f}{c['handover']:7.2f}"
-              f"{c['floor']:7.3f}{c['highslp']:8.3f}{c['highs']:8.1f}"
-              f"{r.pre() / c['highs']:10.1%}{r.pre() / c['floor']:10.0f}"
-              f"{c['handover'] / c['floor']:11.1f}{r.rows:8d}{r.cols:8d}{r.nnz:9d}"
-              f"{r.integers:6d}{r.maxrss_mb:7.0f}  {status}")
+              f"{c['linopy']:7.2f}{c['floor_data']:7.3f}{c['floor_arrays']:7.3f}"
+              f"{c['highs']:8.1f}{r.pre() / c['highs']:10.1%}"
+              f"{r.pre() / c['floor_data']:9.1f}x{c['handover'] / c['floor_arrays']:8.1f}x"
+              f"{r.rows:9d}{r.cols:9d}{r.nnz:9d}{r.integers:6d}{r.maxrss_mb:7.0f}  {status}")
     print("\nwall seconds:")
     for r in rows:
         w = r.wall
         print(f"  {r.name:<12} parse {w['parse']:6.2f}  compile {w['compile']:6.2f}  "
-              f"hand-over {w['handover']:6.2f}  floor {w['floor']:6.3f}  HiGHS "
-              f"{w['highs']:7.1f}  pre/HiGHS {r.pre('wall') / w['highs']:6.1%}")
+              f"hand-over {w['handover']:6.2f}  linopy {w['linopy']:6.2f}  data floor "
+              f"{w['floor_data']:6.3f}  array floor {w['floor_arrays']:6.3f}  HiGHS "
+              f"{w['highs']:7.1f}  pre/HiGHS {r.pre('wall') / w['highs']:6.1%}  pre/floor "
+              f"{r.pre('wall') / w['floor_data']:5.1f}x")
+    print("\ndata floor against gridc's matrices:")
+    for r in rows:
+        print(f"  {r.name:<12} {r.check}")
     print("\ngrowth per unit (bus x step x scenario):")
     for r in rows:
         print(f"  {r.name:<12} units {r.units:>7d}  rows/unit {r.rows / r.units:5.2f}  "
               f"cols/unit {r.cols / r.units:5.2f}  nnz/unit {r.nnz / r.units:6.2f}  "
               f"pre-solve CPU us/unit {1e6 * r.pre() / r.units:7.1f}")
     for r in (r for r in rows if r.buses > 900):
+        c = r.cpu
         print(f"\ntargets at {r.name} (reported, not asserted): pre-solve / HiGHS = "
-              f"{r.pre() / r.cpu['highs']:.1%} (target <= 5 %); pre-solve / floor = "
-              f"{r.pre() / r.cpu['floor']:.0f}x, hand-over / floor = "
-              f"{r.cpu['handover'] / r.cpu['floor']:.1f}x (target <= 3x)")
+              f"{r.pre() / c['highs']:.1%} (target <= 5 %); pre-solve / data floor = "
+              f"{r.pre() / c['floor_data']:.1f}x (target <= 3x); hand-over / array floor = "
+              f"{c['handover'] / c['floor_arrays']:.1f}x (linopy's: "
+              f"{c['linopy'] / c['floor_arrays']:.1f}x)")
     for r in rows:
         if r.status != "Optimal":
             print(f"note: {r.name}: HiGHS stopped with {r.status!r}; its time is the limit, "

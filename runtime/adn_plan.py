@@ -27,7 +27,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import highspy
 import linopy
 import numpy as np
 import xarray as xr
@@ -40,13 +39,10 @@ from gridc.compiler.distflow import add_cuts
 from gridc.compiler.index import BUS, LINE
 from gridc.runtime.solver import (
     SolveOutcome,
-    SolveStatus,
-    _outcome,
-    _quiet_linopy,
-    _quiet_stdout,
     highs_options,
     solve_model,
 )
+from gridc.runtime.warmstart import solve_from
 
 #: share of the time limit the plan stage may use (the rest: the full model)
 PLAN_SHARE = 0.5
@@ -93,30 +89,6 @@ def _set_lines(compiled: CompiledModel, lines: dict[str, bool] | None) -> None:
     fixed = xr.DataArray(on, coords=decided.coords)
     var.upper = fixed
     var.lower = fixed
-
-
-def solve_from(model: linopy.Model, start: np.ndarray, opts: dict[str, Any],
-               gap: float | None, verbose: bool) -> SolveOutcome:
-    """Solve `model` with HiGHS from a MIP start (column values by linopy label)."""
-    started = time.perf_counter()
-    try:
-        with _quiet_stdout(not verbose), _quiet_linopy():
-            solver = linopy.solvers.Solver.from_name("highs", model=model, io_api="direct",
-                                                     options=opts)
-            h = solver.solver_model
-            labels = np.asarray(model.matrices.vlabels, dtype=np.int64)
-            sol = highspy.HighsSolution()
-            sol.col_value = np.nan_to_num(start[labels], nan=0.0).tolist()
-            sol.value_valid = True
-            h.setSolution(sol)
-            result = solver.solve()
-            model.assign_result(result, solver=solver)
-    except Exception as exc:  # an outcome, not a crash
-        return SolveOutcome(SolveStatus.error, None, None, None, "exception",
-                            f"{type(exc).__name__}: {exc}", time.perf_counter() - started,
-                            True)
-    return _outcome(model.solver_model, started=started, is_mip=True, gap=gap,
-                    verbose=verbose)
 
 
 def _values(model: linopy.Model) -> np.ndarray:
@@ -216,8 +188,8 @@ def plan_topology(compiled: CompiledModel, *, time_limit: float | None,
     start = _values(plan.model)
     _set_lines(plan, None)
     left = max(1.0, budget - (time.perf_counter() - started))
-    second = solve_from(plan.model, start, highs_options(left, gap, threads, seed, verbose),
-                        gap, verbose)
+    second = solve_from(plan.model, highs_options(left, gap, threads, seed, verbose),
+                        gap, verbose, start=start)
     info["search"] = {"status": second.status.value, "solve_s": second.solve_s,
                       "objective_kcny": second.objective, "bound_kcny": second.bound,
                       "gap": second.gap}

@@ -1,12 +1,24 @@
 """The one place that runs a solver: linopy → HiGHS (highspy), in memory.
 
-`solve_model` hands the linopy model to HiGHS with `io_api="direct"` (no LP file
-round trip), passes the time limit, relative MIP gap, thread count and random
-seed, and then reads the outcome from the highspy object itself
-(`model.solver_model`), not from linopy's summary: linopy reports status "ok"
-with termination "unknown" for problems HiGHS refused (e.g. an MIQP), so every
-condition is mapped explicitly by `map_status` and anything not recognised is an
-`error`, never a success.
+`solve_model` hands the linopy model to HiGHS in memory (no LP file round trip),
+passes the time limit, relative MIP gap, thread count and random seed, and then
+reads the outcome from the highspy object itself (`model.solver_model`), not from
+linopy's summary: linopy reports status "ok" with termination "unknown" for
+problems HiGHS refused (e.g. an MIQP), so every condition is mapped explicitly by
+`map_status` and anything not recognised is an `error`, never a success.
+
+The hand-over (`pass_model`, `hand_over`) is ours, not linopy's
+`Model.solve(io_api="direct")`: that one builds the HiGHS model through highspy's
+incremental API (`addVars`, `changeColsIntegrality`, `changeColsCost`, `addRows`),
+which costs about twice one `passModel` of the same arrays (0.25 s against
+0.13 s CPU for the 1.2 million rows of `bench/operation.py`'s largest size; see
+docs/performance.md). We take linopy's own matrices (`model.matrices`, after the
+same sanitizing) and pass them in one `passModel` call; running HiGHS and writing
+the solution back (`run_handed_over`) still go through linopy's `Highs` solver
+object and `Model.assign_result`, so `model.variables[...].solution`, duals,
+`model.objective.value` and `model.solver_model` are exactly what `Model.solve`
+leaves. Sanitizing and `model.matrices` (linopy walking its labelled blocks) are
+most of the hand-over's time either way.
 
 HiGHS reports its objective, dual bound and relative gap in solver units; they
 exclude the constant part of the objective (linopy cannot pass constants), which
@@ -30,8 +42,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import highspy
 import linopy
 import numpy as np
+from linopy.matrices import MatrixAccessor
+from scipy.sparse import triu
 
 #: a reported gap above the requested one by less than this is still "within gap"
 GAP_TOL = 1e-9
@@ -163,7 +178,7 @@ def solve_model(model: linopy.Model, *, time_limit: float | None = None,
     opts = highs_options(time_limit, gap, threads, seed, verbose)
     try:
         with _quiet_stdout(not verbose), _quiet_linopy():
-            model.solve(solver_name="highs", io_api="direct", **opts)
+            run_handed_over(model, hand_over(model, opts))
     except Exception as exc:  # a failure inside linopy/HiGHS is an outcome, not a crash
         return SolveOutcome(SolveStatus.error, None, None, None, "exception",
                             f"{type(exc).__name__}: {exc}", time.perf_counter() - started,
@@ -174,6 +189,117 @@ def solve_model(model: linopy.Model, *, time_limit: float | None = None,
                             "HiGHS did not return a model", time.perf_counter() - started,
                             is_mip)
     return _outcome(h, started=started, is_mip=is_mip, gap=gap, verbose=verbose)
+
+
+#: linopy's variable types → HiGHS integrality (binaries are integers in [0, 1])
+_INTEGRALITY = {"C": int(highspy.HighsVarType.kContinuous),
+                "B": int(highspy.HighsVarType.kInteger),
+                "I": int(highspy.HighsVarType.kInteger),
+                "S": int(highspy.HighsVarType.kSemiContinuous)}
+
+
+def pass_model(model: linopy.Model, options: dict[str, Any] | None = None, *,
+               offset: float = 0.0) -> tuple[Any, MatrixAccessor]:
+    """A fresh `highspy.Highs` holding `model`, built with ONE `passModel` call.
+
+    Why not linopy's builder: see the module docstring (its incremental calls cost
+    about twice this one). What is passed is linopy's own view of the model,
+    `model.matrices` (columns in `vlabels` order, rows in `clabels` order, solver
+    scaling applied), after the sanitizing `Model.solve` does first (zero
+    coefficients dropped, rows `<= inf` / `>= -inf` masked): the same LP as
+    linopy's `io_api="direct"` would build. `offset` is the objective's constant
+    (linopy cannot hold one); HiGHS then reports and measures its gap on the whole
+    objective. A quadratic objective goes in with `passHessian`, as in linopy.
+    Returns the Highs object (options set, not run) and the matrices it was built
+    from (for MIP starts by label, see `runtime.warmstart`)."""
+    if model.variables.sos or model.indicator_constraints:
+        raise NotImplementedError("SOS and indicator constraints cannot be passed to HiGHS")
+    model.constraints.sanitize_zeros()  # as linopy's Model.solve does
+    model.constraints.sanitize_infinities()
+    mat = model.matrices
+    ncol = len(mat.vlabels)
+    if mat.A is None:  # no constraint at all: an empty row-wise matrix
+        nrow, start = 0, np.zeros(1, dtype=np.int32)
+        index, value = np.zeros(0, dtype=np.int32), np.zeros(0)
+        lower = upper = np.zeros(0)
+    else:
+        # linopy stacks its blocks row-wise already; HiGHS' own transpose in passModel
+        # costs what scipy's tocsc plus a column-wise passModel do (measured), so no copy
+        a = mat.A.tocsr()
+        nrow = a.shape[0]
+        start = a.indptr.astype(np.int32, copy=False)
+        index = a.indices.astype(np.int32, copy=False)
+        value = a.data.astype(float, copy=False)
+        b = np.asarray(mat.b, dtype=float)
+        lower = np.where(mat.sense != "<", b, -np.inf)
+        upper = np.where(mat.sense != ">", b, np.inf)
+    # integrality always has num_col entries: HiGHS reads that many from the pointer
+    integrality = np.zeros(ncol, dtype=np.int32)
+    whole = mat.vtypes != "C"
+    if whole.any():
+        integrality[whole] = [_INTEGRALITY[t] for t in mat.vtypes[whole]]
+    sense = (highspy.ObjSense.kMaximize if model.objective.sense == "max"
+             else highspy.ObjSense.kMinimize)
+    h = highspy.Highs()
+    for key, val in (options or {}).items():  # before passModel: output_flag for its log
+        h.setOptionValue(key, val)
+    status = h.passModel(ncol, nrow, int(value.size), int(highspy.MatrixFormat.kRowwise),
+                         int(sense), float(offset), np.asarray(mat.c, dtype=float),
+                         np.asarray(mat.lb, dtype=float), np.asarray(mat.ub, dtype=float),
+                         lower, upper, start, index, value, integrality)
+    if status == highspy.HighsStatus.kError:
+        raise RuntimeError("HiGHS refused the model (passModel returned an error)")
+    q = mat.Q
+    if q is not None and q.nnz:  # as linopy: the upper triangle row-wise (= lower col-wise)
+        tri = triu(q).tocsr()
+        status = h.passHessian(ncol, int(tri.nnz), int(highspy.HessianFormat.kTriangular),
+                               tri.indptr.astype(np.int32), tri.indices.astype(np.int32),
+                               tri.data.astype(float))
+        if status == highspy.HighsStatus.kError:
+            raise RuntimeError("HiGHS refused the quadratic objective")
+    return h, mat
+
+
+@dataclass
+class HandOver:
+    """A model handed to HiGHS (`hand_over`): linopy's solver object around the Highs
+    object, and the matrices it was built from (column order = `matrices.vlabels`)."""
+
+    solver: linopy.solvers.Highs
+    matrices: MatrixAccessor
+
+    @property
+    def highs(self) -> Any:
+        return self.solver.solver_model
+
+
+def hand_over(model: linopy.Model, options: dict[str, Any] | None = None, *,
+              offset: float = 0.0) -> HandOver:
+    """`pass_model`, wrapped in linopy's own `Highs` solver object (not yet run) so
+    that `run_handed_over` can let linopy read the solution back by label.
+
+    Any previous solver of `model` is released first (as `Model.solve` does: two
+    copies of a million-row model are not held at once) and its solution reset, so a
+    failed solve never leaves a stale solution behind."""
+    model.solver = None
+    model.reset_solution()
+    h, mat = pass_model(model, options, offset=offset)
+    solver = linopy.solvers.Highs(model=model, io_api="direct", options=dict(options or {}))
+    solver.solver_model = h
+    solver.sense = model.objective.sense
+    solver._cache_model_labels(model)  # vlabels / clabels: solution by label
+    return HandOver(solver, mat)
+
+
+def run_handed_over(model: linopy.Model, handed: HandOver) -> None:
+    """Run HiGHS on a `hand_over` and write the result onto `model` exactly as
+    `Model.solve` does: linopy's `Highs` maps the solution (and the duals of an LP)
+    from columns / rows back to labels, `Model.assign_result` sets the variables'
+    `solution`, the constraints' `dual`, `model.objective.value`, `model.status` and
+    `model.solver` (hence `model.solver_model`). The outcome itself is read from the
+    Highs object by `_outcome`, never from linopy's status."""
+    result = handed.solver.solve()
+    model.assign_result(result, solver=handed.solver)
 
 
 def _outcome(h: Any, *, started: float, is_mip: bool, gap: float | None,
@@ -225,13 +351,10 @@ class BoundsResolver:
                  seed: int | None = None):
         self.is_mip = bool(model.binaries.nvars or model.integers.nvars)
         self.gap = gap
-        model.constraints.sanitize_zeros()  # as linopy's Model.solve does
-        model.constraints.sanitize_infinities()
         with _quiet_stdout(True):
-            self._h = model.to_highspy()
-        for key, value in highs_options(time_limit, gap, threads, seed, False).items():
-            self._h.setOptionValue(key, value)
-        vlabels = np.asarray(model.matrices.vlabels, dtype=np.int64)
+            self._h, mat = pass_model(model, highs_options(time_limit, gap, threads, seed,
+                                                           False))
+        vlabels = np.asarray(mat.vlabels, dtype=np.int64)
         self._column = np.full(int(vlabels.max()) + 1 if vlabels.size else 0, -1,
                                dtype=np.int64)
         self._column[vlabels] = np.arange(vlabels.size)

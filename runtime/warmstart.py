@@ -36,7 +36,9 @@ from gridc.runtime.solver import (
     _outcome,
     _quiet_linopy,
     _quiet_stdout,
+    hand_over,
     highs_options,
+    run_handed_over,
 )
 
 #: share of the time limit and of the gap given to the restricted phase
@@ -118,7 +120,7 @@ def check_start(model: linopy.Model, values: np.ndarray,
     return float(np.dot(np.asarray(m.c, dtype=float), x))
 
 
-def _run(model: linopy.Model, opts: dict[str, Any], gap: float | None, verbose: bool,
+def solve_from(model: linopy.Model, opts: dict[str, Any], gap: float | None, verbose: bool,
          start: np.ndarray | None = None, offset: float = 0.0) -> SolveOutcome:
     """Solve `model` with HiGHS, from the MIP start `start` (values by label) if given.
     `offset` (the objective's constant, which linopy cannot pass) is handed to HiGHS so
@@ -127,20 +129,14 @@ def _run(model: linopy.Model, opts: dict[str, Any], gap: float | None, verbose: 
     started = time.perf_counter()
     mip = _is_mip(model)
     try:
-        model.constraints.sanitize_zeros()
-        model.constraints.sanitize_infinities()
         with _quiet_stdout(not verbose), _quiet_linopy():
-            solver = linopy.solvers.Solver.from_name("highs", model=model, io_api="direct",
-                                                     options=opts)
-            h = solver.solver_model
-            h.changeObjectiveOffset(float(offset))
+            handed = hand_over(model, opts, offset=offset)  # offset: passModel's own
             if start is not None and mip:
                 sol = highspy.HighsSolution()
-                sol.col_value = _columns(model.matrices, start).tolist()
+                sol.col_value = _columns(handed.matrices, start).tolist()
                 sol.value_valid = True
-                h.setSolution(sol)
-            result = solver.solve()
-            model.assign_result(result, solver=solver)
+                handed.highs.setSolution(sol)
+            run_handed_over(model, handed)
     except Exception as exc:  # a failure inside linopy/HiGHS is an outcome, not a crash
         return SolveOutcome(SolveStatus.error, None, None, None, "exception",
                             f"{type(exc).__name__}: {exc}", time.perf_counter() - started,
@@ -159,12 +155,12 @@ def solve_warm(model: linopy.Model, restrictions: dict[str, tuple[LinearExpressi
     """Solve `model`, first restricted by `restrictions` (see the module docstring).
     `start` (values by label, see `start_from`) is offered to both phases as a MIP
     start; phase 2 starts from the better of it and phase 1's solution. `offset`: the
-    objective's constant (see `_run`), so that the gap is that of the whole objective.
+    objective's constant (see `solve_from`), so that the gap is that of the whole objective.
     Without restrictions this is one plain solve. Returns the
     outcome and what phase 1 did (for the summary's notes and timings)."""
     mip = _is_mip(model)
     if not restrictions or not mip:
-        return _run(model, highs_options(time_limit, gap, threads, seed, verbose), gap,
+        return solve_from(model, highs_options(time_limit, gap, threads, seed, verbose), gap,
                     verbose, start, offset), {}
     started = time.perf_counter()
     for name, (expr, mask) in restrictions.items():
@@ -172,7 +168,7 @@ def solve_warm(model: linopy.Model, restrictions: dict[str, tuple[LinearExpressi
     try:
         limit1 = None if time_limit is None else PHASE1_SHARE * time_limit
         gap1 = None if gap is None else PHASE1_SHARE * gap
-        first = _run(model, highs_options(limit1, gap1, threads, seed, verbose), gap1,
+        first = solve_from(model, highs_options(limit1, gap1, threads, seed, verbose), gap1,
                      verbose, start, offset)
         found = _values_by_label(model) if first.status.ok else None
     finally:
@@ -189,12 +185,12 @@ def solve_warm(model: linopy.Model, restrictions: dict[str, tuple[LinearExpressi
         left = None if time_limit is None else time_limit - (time.perf_counter() - started)
         if left is not None and left <= 0:
             return first, info
-        return _run(model, highs_options(left, gap, threads, seed, verbose), gap, verbose,
+        return solve_from(model, highs_options(left, gap, threads, seed, verbose), gap, verbose,
                     None, offset), info
     left = None if time_limit is None else time_limit - (time.perf_counter() - started)
     if left is not None and left <= 1.0:  # phase 1's point, without a valid bound
         return replace(first, status=SolveStatus.time_limit_feasible, bound=None, gap=None,
                        message="time limit reached after the restricted phase"), info
-    second = _run(model, highs_options(left, gap, threads, seed, verbose), gap, verbose,
+    second = solve_from(model, highs_options(left, gap, threads, seed, verbose), gap, verbose,
                   start, offset)
     return replace(second, solve_s=time.perf_counter() - started), info
