@@ -60,6 +60,9 @@ def setup(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, metavar="N")
     p.add_argument("--seed", type=int, metavar="N", help="solver random seed")
     p.add_argument("--lp", metavar="FILE", help="also write the model as an LP file")
+    p.add_argument("--lp-names", action="store_true",
+                   help="name the LP file's rows and columns by block and coordinates "
+                        "(slower; for small models)")
     p.add_argument("--diagnose", action="store_true",
                    help="if infeasible, find which constraints and sources need relaxing")
     p.add_argument("--verbose", action="store_true", help="show the HiGHS log")
@@ -90,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         return cmd_pso.run(args, model, out)
     problem = Problem(compile_model(model, study=args.study), parse_s=parse_s)
     if args.lp:
-        problem.write_lp(args.lp)
+        problem.write_lp(args.lp, names=args.lp_names)
         out.print(f"wrote {args.lp}")
     result = problem.solve(time_limit=args.time_limit, gap=args.gap, threads=args.threads,
                            seed=args.seed, verbose=args.verbose)

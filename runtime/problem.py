@@ -98,13 +98,14 @@ class Problem:
             timings = {"parse_s": self.parse_s, **timings}
         return timings
 
-    def write_lp(self, path: str | Path) -> None:
-        """Write the model as an LP file (for inspection). Columns are named x<label>
-        and rows c<label> (linopy's labels: `model.variables.get_label_position`
-        maps one back to block and coordinates); linopy's explicit coordinate names
-        would be readable but take ~200× longer to write."""
+    def write_lp(self, path: str | Path, names: bool = False) -> None:
+        """Write the model as an LP file (for inspection). By default columns are named
+        x<label> and rows c<label> (linopy's labels: `model.variables.get_label_position`
+        maps one back to block and coordinates); `names=True` writes the block names
+        with their coordinates instead (`nodal_p(typical1,3,18)`, readable and stable,
+        what the LP golden files compare), about 200× slower to write."""
         atomic_write(Path(path), lambda tmp: self.model.to_file(
-            tmp, io_api="lp", progress=False))
+            tmp, io_api="lp", progress=False, explicit_coordinate_names=names))
 
     def __repr__(self) -> str:
         m = self.model

@@ -108,3 +108,27 @@ def test_result_without_solution_is_not_written(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no solution"):
         result.write(tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+GOLDEN_LP = Path(__file__).resolve().parent / "golden" / "small.lp"
+
+
+def test_lp_file_with_names_matches_golden(tmp_path: Path) -> None:
+    """The LP of a small model, rows and columns named by block and coordinates: the
+    names are deterministic and map back to the model (`nodal_p(base,0,2)` is the
+    active-power balance of bus 2 at step 0 in scenario base). Regenerate with
+    GRIDC_UPDATE_GOLDEN=1 after an intended change of the formulation; review the diff."""
+    import os
+
+    lp = tmp_path / "small.lp"
+    problem = gridc.compile(gridc.load(write(tmp_path, 500)))
+    problem.write_lp(lp, names=True)
+    text = lp.read_text()
+    if os.environ.get("GRIDC_UPDATE_GOLDEN") == "1":
+        GOLDEN_LP.write_text(text)
+    assert text == GOLDEN_LP.read_text()
+    problem.write_lp(tmp_path / "again.lp", names=True)
+    assert (tmp_path / "again.lp").read_text() == text  # deterministic
+    rows = {line.split("(")[0] for line in text.splitlines() if line.endswith(":")}
+    assert {"nodal_p", "voltage_drop", "storage_balance"} <= rows
+    assert "gen_p(base,0,grid)" in text  # block(scenario, step, component)
