@@ -184,3 +184,23 @@ def test_parallel_sweep_matches_the_serial_loop(runs) -> None:  # type: ignore[n
         assert parallel["status"] == result.status.value == "optimal"
         assert parallel["objective"] == pytest.approx(result.objective, rel=1e-9)
         assert parallel["decisions"] == json.loads(json.dumps(result.summary["decisions"]))
+
+
+def test_recheck_resolves_only_from_a_cheaper_feasible_plan() -> None:
+    """`run_studies`' re-check: the base case's plan is feasible with more EVs, so a
+    'high' incumbent dearer than it is solved again from it (and ends no dearer), while
+    an incumbent already cheaper than every start is kept (no solve: None)."""
+    from gridc.runtime.cmd_studies import StudyTask, solve_study
+
+    model, names, _ = sweep_model(gridc.parse(MINI), "ev_availability")
+    base = solve_study(StudyTask(model, names[0], {"threads": 1}))
+    assert base is not None and base.ok and base.objective is not None
+    starts = ((names[0], base.dataset),)
+    kept = solve_study(StudyTask(model, names[2], {"threads": 1}, starts,
+                                 beat=0.5 * base.objective))
+    assert kept is None
+    again = solve_study(StudyTask(model, names[2], {"threads": 1}, starts,
+                                  beat=1.5 * base.objective))
+    assert again is not None and again.ok and again.objective is not None
+    assert again.objective <= base.objective * (1 + 1e-9)
+    assert any("re-solved" in note for note in again.summary["notes"])
