@@ -301,6 +301,14 @@ def evaluate_scenario(task: ScenarioTask) -> ScenarioEval:
                         compile_s, _worker_id())
 
 
+def expected_effort(plan: Plan) -> float:
+    """A rank of how long a plan's scenario MILPs take: they grow with the MESS units
+    (routing binaries), then the EV-RB packs and the reinforced lines (measured on the
+    resilience case: 0.4 s empty, 2.3 s the paper's plan, ~30 s for 5 MESS + 15 packs)."""
+    mess, packs = sum(plan.mess.values()), sum(plan.packs.values())
+    return (1.0 + mess) * (1.0 + 0.1 * packs) * (1.0 + 0.1 * len(plan.reinforced))
+
+
 def clear_worker_cache() -> None:
     with _LOCK:
         _PROBLEMS.clear()
@@ -345,7 +353,14 @@ class PlanEvaluator:
             else:
                 new[p.key()] = p
         tasks = [ScenarioTask(ll, p) for p in new.values() for ll in self.lowers]
-        results = self.executor.submit_many(evaluate_scenario, tasks) if tasks else []
+        # Longest first (LPT): a batch ends when its slowest worker does, and a big plan's
+        # MILP takes ~50x an empty one's, so big plans go first and small ones fill the
+        # gaps. Results are put back in task order: each is independent of when it ran.
+        order = sorted(range(len(tasks)), key=lambda i: -expected_effort(tasks[i].plan))
+        ran = (self.executor.submit_many(evaluate_scenario, [tasks[i] for i in order])
+               if tasks else [])
+        by_task = dict(zip(order, ran))
+        results = [by_task[i] for i in range(len(tasks))]
         n = len(self.lowers)
         for k, (key, p) in enumerate(new.items()):
             evals = tuple(results[k * n:(k + 1) * n])
