@@ -22,8 +22,10 @@ on a shared machine the ratio cannot exceed what the other jobs leave).
     python bench/bilevel.py --k 4 --particles 6 --iterations 5   # full data, small swarm
 
 `--quick` (reduced configuration, written into a temporary copy of the model): method1's
-scenarios clustered into k = 2 typical days instead of 4, swarm 6 particles × 5
-iterations instead of 12 × 15, extensive time limit 600 s. `--mess-candidates "1, 31"`
+scenarios clustered into k = 2 typical days instead of 4, the paper's swarm of 12
+particles for 3 iterations instead of 15, extensive time limit 600 s. (The swarm size
+sets the batch of each iteration, 2 MILPs a plan: with 6 particles the batches are too
+small to keep two workers busy up to the iteration barrier; see docs/performance.md.) `--mess-candidates "1, 31"`
 also cuts the MESS connection points (the lower level's cost grows quickly with them).
 """
 
@@ -142,8 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="the reduced configuration")
     ap.add_argument("--k", type=int, help="typical days (quick: 2)")
     ap.add_argument("--mess-candidates", help="MESS connection points, e.g. '1, 31'")
-    ap.add_argument("--particles", type=int, help="swarm size (quick: 6)")
-    ap.add_argument("--iterations", type=int, help="PSO iterations (quick: 5)")
+    ap.add_argument("--particles", type=int, help="swarm size (quick: 12)")
+    ap.add_argument("--iterations", type=int, help="PSO iterations (quick: 3)")
     ap.add_argument("--seed", type=int, help="PSO seed (default: the study's)")
     ap.add_argument("--time-limit", type=float, help="extensive form (quick: 600 s)")
     ap.add_argument("--skip-extensive", action="store_true")
@@ -151,8 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.quick:
         args.k = args.k or 2
-        args.particles = args.particles or 6
-        args.iterations = args.iterations or 5
+        args.particles = args.particles or 12
+        args.iterations = args.iterations or 3
         args.time_limit = args.time_limit or 600.0
     warnings.filterwarnings("ignore")
     out: dict[str, Any] = {"config": {k: v for k, v in vars(args).items() if k != "json"}}
