@@ -16,7 +16,7 @@ gap to the extensive bound, and the 2-worker / 1-worker throughput ratio next to
 machine's own 2-process CPU scaling measured just before and after (`cpu_scaling`:
 on a shared machine the ratio cannot exceed what the other jobs leave).
 
-    python bench/bilevel.py --quick        # reduced case, ~15 min on 2 shared cores
+    python bench/bilevel.py --quick        # reduced case, ~9 min on 2 quiet cores
     python bench/bilevel.py                # the full case: hours (see docs/performance.md)
     python bench/bilevel.py --quick --json results.json
     python bench/bilevel.py --k 4 --particles 6 --iterations 5   # full data, small swarm
@@ -25,8 +25,9 @@ on a shared machine the ratio cannot exceed what the other jobs leave).
 scenarios clustered into k = 2 typical days instead of 4, the paper's swarm of 12
 particles for 3 iterations instead of 15, extensive time limit 600 s. (The swarm size
 sets the batch of each iteration, 2 MILPs a plan: with 6 particles the batches are too
-small to keep two workers busy up to the iteration barrier; see docs/performance.md.) `--mess-candidates "1, 31"`
-also cuts the MESS connection points (the lower level's cost grows quickly with them).
+small to keep two workers busy up to the iteration barrier; see docs/performance.md.)
+`--mess-candidates "1, 31"` also cuts the MESS connection points (the lower level's
+cost grows quickly with them).
 """
 
 from __future__ import annotations
