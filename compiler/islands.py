@@ -82,7 +82,7 @@ def island_cuts(b: Builder, inv: Investments, gen: GeneratorVars, sto: StorageVa
     may_absorb = (gen_bus * absorbs).sum(GEN) > 0
     sub = sub.where(~((sub * may_absorb).sum(BUS) > 0), 0.0)
     load_bus = b.idx.at_bus(LOAD, [ld.bus for ld in b.idx.loads])
-    demand = dem.bus_p + (load_bus * dem.load_p).sum(LOAD)
+    demand = dem.bus_p + xr.dot(load_bus, dem.load_p, dim=LOAD)
     d_sub = (demand * sub).sum(BUS).transpose(SCENARIO, TIME, LINE)
     hard = (b.data.availability < 0.5) & (d_sub > 1e-9)
     if not bool(hard.any()):

@@ -91,8 +91,9 @@ def build_loads(b: Builder, inj_p: list[LinearExpression], inj_q: list[LinearExp
     penalty = next((p for p in b.model.penalties if p.kind == "shed"), None)
     loads = b.idx.loads
     load_at_bus = b.idx.at_bus(LOAD, [ld.bus for ld in loads])
-    comp_p = (load_at_bus * load_p).sum(LOAD)
-    comp_q = (load_at_bus * load_q).sum(LOAD)
+    # xr.dot contracts without the dense (scenario, time, load, bus) temporary
+    comp_p = xr.dot(load_at_bus, load_p, dim=LOAD)
+    comp_q = xr.dot(load_at_bus, load_q, dim=LOAD)
 
     lhs_p = list(inj_p)
     lhs_q = list(inj_q)
