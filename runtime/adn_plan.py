@@ -27,7 +27,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import linopy
 import numpy as np
 import xarray as xr
 from scipy.sparse import coo_matrix
@@ -42,7 +41,7 @@ from gridc.runtime.solver import (
     highs_options,
     solve_model,
 )
-from gridc.runtime.warmstart import solve_from
+from gridc.runtime.warmstart import solve_from, values_by_label
 
 #: share of the time limit the plan stage may use (the rest: the full model)
 PLAN_SHARE = 0.5
@@ -91,17 +90,6 @@ def _set_lines(compiled: CompiledModel, lines: dict[str, bool] | None) -> None:
     var.lower = fixed
 
 
-def _values(model: linopy.Model) -> np.ndarray:
-    """The solution of every column, indexed by linopy label (NaN where no column)."""
-    labels = [v.labels.values.ravel() for _, v in model.variables.items()]
-    size = max((int(x.max()) for x in labels if x.size), default=-1) + 1
-    out = np.full(size, np.nan)
-    for (_, var), lab in zip(model.variables.items(), labels):
-        keep = lab >= 0
-        out[lab[keep]] = var.solution.values.ravel()[keep]
-    return out
-
-
 def _tree_path(lines: dict[str, tuple[int, int]], tree: set[str], a: int, b: int,
                n: int) -> list[str]:
     """The tree's lines on the path from bus a to bus b (a cycle with line a-b)."""
@@ -120,17 +108,20 @@ def _tree_path(lines: dict[str, tuple[int, int]], tree: set[str], a: int, b: int
 
 
 def branch_exchange(plan: CompiledModel, start: dict[str, bool], first: SolveOutcome,
-                    deadline: float, **common: Any) -> tuple[dict[str, bool], SolveOutcome,
-                                                             int]:
+                    deadline: float, **common: Any
+                    ) -> tuple[dict[str, bool], SolveOutcome, np.ndarray | None, int]:
     """Branch exchange (Civanlar et al. 1988; Baran & Wu 1989): close one open candidate,
     open another line of the cycle it makes, keep the change if the plan model (lines
     fixed, everything else optimised) gets cheaper; repeat until no exchange improves or
-    the deadline. Returns the lines, the best outcome and the number of evaluations."""
+    the deadline. Returns the lines, the best outcome, its solution by label (kept when
+    it is found, so that it need not be solved again; None if HiGHS gave none) and the
+    number of evaluations. `first` must be the last solve of `plan.model`."""
     idx = plan.index
     buses = idx.coords[BUS]
     ends = {ln.id: (int(buses.get_loc(ln.from_bus)), int(buses.get_loc(ln.to_bus)))
             for ln in idx.network.lines}
     current, best, evaluations = dict(start), first, 0
+    values = values_by_label(plan.model)  # the start's solution, solved by the caller
     improved = True
     while improved and time.perf_counter() < deadline:
         improved = False
@@ -147,11 +138,12 @@ def branch_exchange(plan: CompiledModel, start: dict[str, bool], first: SolveOut
                 if out.status.ok and out.objective is not None and best.objective is not None \
                         and out.objective < best.objective - 1e-6 * abs(best.objective):
                     current, best, improved = trial, out, True
+                    values = values_by_label(plan.model)
                     break
             if improved:
                 break
     _set_lines(plan, current)
-    return current, best, evaluations
+    return current, best, values, evaluations
 
 
 def plan_topology(compiled: CompiledModel, *, time_limit: float | None,
@@ -180,13 +172,11 @@ def plan_topology(compiled: CompiledModel, *, time_limit: float | None,
         return None, info
     budget = (time_limit if time_limit is not None else 3600.0) * PLAN_SHARE
     deadline = started + EXCHANGE_SHARE * budget
-    lines, best, evaluations = branch_exchange(plan, start_lines, first, deadline, gap=gap,
-                                               **common)
+    lines, best, start, evaluations = branch_exchange(plan, start_lines, first, deadline,
+                                                      gap=gap, **common)
     info["exchange"] = {"evaluations": evaluations, "objective_kcny": best.objective,
                         "solve_s": time.perf_counter() - started - info["compile_s"]}
-    solve_model(plan.model, gap=gap, **common)  # the best exchange's solution, as the start
-    start = _values(plan.model)
-    _set_lines(plan, None)
+    _set_lines(plan, None)  # the best exchange's solution starts the free search
     left = max(1.0, budget - (time.perf_counter() - started))
     second = solve_from(plan.model, highs_options(left, gap, threads, seed, verbose),
                         gap, verbose, start=start)

@@ -213,7 +213,8 @@ def pass_model(model: linopy.Model, options: dict[str, Any] | None = None, *,
     Returns the Highs object (options set, not run) and the matrices it was built
     from (for MIP starts by label, see `runtime.warmstart`)."""
     if model.variables.sos or model.indicator_constraints:
-        raise NotImplementedError("SOS and indicator constraints cannot be passed to HiGHS")
+        # HiGHS has neither; gridc's compiler never emits them (big-M rows instead)
+        raise ValueError("SOS and indicator constraints are not supported by HiGHS")
     model.constraints.sanitize_zeros()  # as linopy's Model.solve does
     model.constraints.sanitize_infinities()
     mat = model.matrices

@@ -49,7 +49,7 @@ def _is_mip(model: linopy.Model) -> bool:
     return bool(model.binaries.nvars or model.integers.nvars)
 
 
-def _values_by_label(model: linopy.Model) -> np.ndarray | None:
+def values_by_label(model: linopy.Model) -> np.ndarray | None:
     """The solved columns of `model` as an array indexed by linopy variable label."""
     h = model.solver_model
     if h is None:
@@ -121,7 +121,7 @@ def check_start(model: linopy.Model, values: np.ndarray,
 
 
 def solve_from(model: linopy.Model, opts: dict[str, Any], gap: float | None, verbose: bool,
-         start: np.ndarray | None = None, offset: float = 0.0) -> SolveOutcome:
+               start: np.ndarray | None = None, offset: float = 0.0) -> SolveOutcome:
     """Solve `model` with HiGHS, from the MIP start `start` (values by label) if given.
     `offset` (the objective's constant, which linopy cannot pass) is handed to HiGHS so
     that its relative gap, and hence when it stops, refer to the whole objective; the
@@ -155,13 +155,13 @@ def solve_warm(model: linopy.Model, restrictions: dict[str, tuple[LinearExpressi
     """Solve `model`, first restricted by `restrictions` (see the module docstring).
     `start` (values by label, see `start_from`) is offered to both phases as a MIP
     start; phase 2 starts from the better of it and phase 1's solution. `offset`: the
-    objective's constant (see `solve_from`), so that the gap is that of the whole objective.
-    Without restrictions this is one plain solve. Returns the
-    outcome and what phase 1 did (for the summary's notes and timings)."""
+    objective's constant (see `solve_from`), so that the gap is that of the whole
+    objective. Without restrictions this is one plain solve. Returns the outcome and
+    what phase 1 did (for the summary's notes and timings)."""
     mip = _is_mip(model)
     if not restrictions or not mip:
         return solve_from(model, highs_options(time_limit, gap, threads, seed, verbose), gap,
-                    verbose, start, offset), {}
+                          verbose, start, offset), {}
     started = time.perf_counter()
     for name, (expr, mask) in restrictions.items():
         model.add_constraints(expr, "==", 0.0, name=name, mask=mask)
@@ -169,8 +169,8 @@ def solve_warm(model: linopy.Model, restrictions: dict[str, tuple[LinearExpressi
         limit1 = None if time_limit is None else PHASE1_SHARE * time_limit
         gap1 = None if gap is None else PHASE1_SHARE * gap
         first = solve_from(model, highs_options(limit1, gap1, threads, seed, verbose), gap1,
-                     verbose, start, offset)
-        found = _values_by_label(model) if first.status.ok else None
+                           verbose, start, offset)
+        found = values_by_label(model) if first.status.ok else None
     finally:
         for name in restrictions:
             model.remove_constraints(name)
@@ -185,12 +185,12 @@ def solve_warm(model: linopy.Model, restrictions: dict[str, tuple[LinearExpressi
         left = None if time_limit is None else time_limit - (time.perf_counter() - started)
         if left is not None and left <= 0:
             return first, info
-        return solve_from(model, highs_options(left, gap, threads, seed, verbose), gap, verbose,
-                    None, offset), info
+        return solve_from(model, highs_options(left, gap, threads, seed, verbose), gap,
+                          verbose, None, offset), info
     left = None if time_limit is None else time_limit - (time.perf_counter() - started)
     if left is not None and left <= 1.0:  # phase 1's point, without a valid bound
         return replace(first, status=SolveStatus.time_limit_feasible, bound=None, gap=None,
                        message="time limit reached after the restricted phase"), info
     second = solve_from(model, highs_options(left, gap, threads, seed, verbose), gap, verbose,
-                  start, offset)
+                        start, offset)
     return replace(second, solve_s=time.perf_counter() - started), info
