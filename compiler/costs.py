@@ -20,62 +20,63 @@ when the model has what it needs (a shed penalty, a curtailable unit, ...).
 from __future__ import annotations
 
 import xarray as xr
-from linopy import LinearExpression
+from linopy import LinearExpression, Variable
 
 from gridc.compiler.builder import Builder
 from gridc.compiler.generators import GeneratorVars
-from gridc.compiler.index import BUS, GEN, LINE, LOAD, SCENARIO, STORAGE, TIME
+from gridc.compiler.index import GEN, SCENARIO
 from gridc.compiler.loads import DemandVars
 from gridc.compiler.network import NetworkVars
+from gridc.compiler.rows import summed, weighted
 from gridc.compiler.storage import StorageVars
-
-
-def _per_scenario(expr: LinearExpression, *dims: str) -> LinearExpression:
-    return expr.sum([TIME, *dims])
 
 
 def scenario_terms(b: Builder, net: NetworkVars, gen: GeneratorVars,
                    sto: StorageVars | None, dem: DemandVars) -> dict[str, LinearExpression]:
     """Each cost term per scenario [CNY] over (scenario,)."""
     dt = b.idx.step_h
+    coords = b.idx.coords
+
+    def per_scenario(parts: list[tuple[Variable, float | xr.DataArray]],
+                     const: float | xr.DataArray = 0.0) -> LinearExpression:
+        return summed(b.m, coords, SCENARIO, parts, const)
+
     terms: dict[str, LinearExpression] = {}
     pen = dem.shed_penalty
     if pen is not None and dem.bus_shed is not None:
         rate_bus = pen.cny_per_kwh * (dem.bus_priority if pen.weighted_by_priority else 1.0)
-        shed = _per_scenario((rate_bus * dt) * dem.bus_shed, BUS)
+        parts: list[tuple[Variable, float | xr.DataArray]] = [(dem.bus_shed, rate_bus * dt)]
         if dem.load_shed is not None:
             rate_load = pen.cny_per_kwh * (dem.load_priority if pen.weighted_by_priority
                                            else 1.0)
-            shed = shed + _per_scenario((rate_load * dt) * dem.load_shed, LOAD)
-        terms["shed"] = shed
+            parts.append((dem.load_shed, rate_load * dt))
+        terms["shed"] = per_scenario(parts)
 
+    # prices are 0 on the units a term does not cover, so every term runs over all units
     labels = gen.curtailable.coords[GEN].values
-    curt = [str(g) for g in labels[gen.curtailable.values & (gen.curtail_price.values > 0)]]
-    if curt:
-        price = gen.curtail_price.sel({GEN: curt})
-        forecast = gen.forecast.sel({GEN: curt})
-        spill = forecast - gen.p.sel({GEN: curt})
-        terms["curtailment"] = _per_scenario((price * dt) * spill, GEN)
+    curtail = gen.curtail_price.where(gen.curtailable & (gen.curtail_price > 0), 0.0)
+    if bool((curtail > 0).any()):
+        # χ (forecast − P): the forecast part is a constant of the term
+        spilled = (curtail * dt) * gen.forecast.where(curtail > 0, 0.0)
+        terms["curtailment"] = per_scenario([(gen.p, -(curtail * dt))], spilled)
 
     kinds = {g.name: g.kind for g in b.idx.generators}
-    grid = [str(g) for g in labels if kinds[str(g)] == "grid"]
-    other = [str(g) for g in labels if kinds[str(g)] != "grid"]
-    for name, units in (("grid", grid), ("fuel", other)):
-        if units:
-            price = gen.energy_price.sel({GEN: units})
-            terms[name] = _per_scenario((price * dt) * gen.p.sel({GEN: units}), GEN)
+    is_grid = xr.DataArray([kinds[str(g)] == "grid" for g in labels], coords=[coords[GEN]])
+    for name, units in (("grid", is_grid), ("fuel", ~is_grid)):
+        if bool(units.any()):
+            price = gen.energy_price.where(units, 0.0)
+            terms[name] = per_scenario([(gen.p, price * dt)])
 
     if sto is not None:
-        throughput = sto.charge + sto.discharge
-        terms["storage_wear"] = _per_scenario((sto.wear_price * dt) * throughput, STORAGE)
+        rate = sto.wear_price * dt
+        terms["storage_wear"] = per_scenario([(sto.charge, rate), (sto.discharge, rate)])
 
     loss = next((p for p in b.model.penalties if p.kind == "loss"), None)
     if loss is not None and net.p_abs is not None:
-        terms["line_flow"] = _per_scenario((loss.cny_per_kwh * dt) * net.p_abs, LINE)
+        terms["line_flow"] = per_scenario([(net.p_abs, loss.cny_per_kwh * dt)])
     return terms
 
 
 def expected(b: Builder, per_scenario: LinearExpression) -> LinearExpression:
     """The probability-weighted sum over scenarios (κ_z of seed 000)."""
-    prob: xr.DataArray = b.data.probability
-    return (prob * per_scenario).sum(SCENARIO)
+    return weighted(per_scenario, SCENARIO, b.data.probability)

@@ -26,11 +26,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
-from linopy import LinearExpression, Variable
+from linopy import Variable
 
-from gridc.compiler.builder import Builder, sparse_sum
+from gridc.compiler.builder import Builder
 from gridc.compiler.index import BUS, GEN, SCENARIO, TIME
-from gridc.compiler.scenarios import profile_values
+from gridc.compiler.rows import Rows, gather
 from gridc.dsl import ir
 
 GEN_DIMS = (SCENARIO, TIME, GEN)
@@ -46,8 +46,8 @@ class GeneratorVars:
     energy_price: xr.DataArray  # [scenario, time, gen] CNY/kWh
     curtail_price: xr.DataArray  # [gen] CNY/kWh, 0 for units that cannot be curtailed
     curtailable: xr.DataArray  # [gen] bool
-    inj_p: LinearExpression  # [scenario, time, bus] kW
-    inj_q: LinearExpression
+    inj_p: Rows  # [scenario, time, bus] kW
+    inj_q: Rows
 
 
 def _curtailable(g: ir.Generator) -> bool:
@@ -57,7 +57,7 @@ def _curtailable(g: ir.Generator) -> bool:
 def _availability(b: Builder, g: ir.Generator) -> xr.DataArray:
     """Per-unit availability over [scenario, time]: the profile (scaled), else 1."""
     if g.profile is not None:
-        return profile_values(b.model, b.idx, b.data, g.profile, g.span)
+        return b.profile(g.profile, g.span)
     return b.full(1.0, (SCENARIO, TIME))
 
 
@@ -65,11 +65,11 @@ def _price(b: Builder, g: ir.Generator) -> xr.DataArray:
     """Energy price of unit `g` over [scenario, time] in CNY/kWh."""
     if g.kind == "grid":
         if g.price_profile is not None:
-            return profile_values(b.model, b.idx, b.data, g.price_profile, g.span)
+            return b.profile(g.price_profile, g.span)
         if g.fuel_cny_per_kwh == 0.0:
             for pr in b.model.prices:
                 if pr.kind == "grid" and pr.profile is not None:
-                    return profile_values(b.model, b.idx, b.data, pr.profile, pr.span)
+                    return b.profile(pr.profile, pr.span)
                 if pr.kind == "grid" and pr.value is not None:
                     return b.full(pr.value, (SCENARIO, TIME))
     return b.full(g.fuel_cny_per_kwh, (SCENARIO, TIME))
@@ -87,19 +87,12 @@ def _q_range(g: ir.Generator) -> tuple[float, float]:
     return 0.0, 0.0
 
 
-def _stack(b: Builder, arrays: list[xr.DataArray]) -> xr.DataArray:
-    """Per-unit [scenario, time] arrays stacked along `gen`."""
-    if not arrays:
-        return b.full(0.0, GEN_DIMS)
-    return xr.concat(arrays, dim=b.idx.coords[GEN]).transpose(*GEN_DIMS)
-
-
 def build_generators(b: Builder) -> GeneratorVars:
     gens = b.idx.generators
     penalty = next((p.cny_per_kwh for p in b.model.penalties if p.kind == "curtailment"), 0.0)
     p_max = xr.DataArray([g.p_max_kw for g in gens], coords=[b.idx.coords[GEN]])
     scale = b.data.gen_scale
-    avail = _stack(b, [_availability(b, g) for g in gens])
+    avail = b.stacked([_availability(b, g) for g in gens], GEN)
     # inf × 0 is undefined: an unbounded unit scaled to 0 is simply off
     forecast = xr.where(scale == 0, 0.0, p_max * avail * scale).transpose(*GEN_DIMS)
     p_min = xr.DataArray([0.0 if _curtailable(g) else g.p_min_kw for g in gens],
@@ -117,8 +110,9 @@ def build_generators(b: Builder) -> GeneratorVars:
         [(g.curtailment_cny_per_kwh or penalty) if _curtailable(g) else 0.0 for g in gens],
         coords=[b.idx.coords[GEN]])
     at_bus = b.idx.at_bus(GEN, [g.bus for g in gens])
+    buses = b.grid(SCENARIO, TIME, BUS)
     return GeneratorVars(p=p, q=q, forecast=forecast,
-                         energy_price=_stack(b, [_price(b, g) for g in gens]),
+                         energy_price=b.stacked([_price(b, g) for g in gens], GEN),
                          curtail_price=curtail_price, curtailable=curtailable,
-                         inj_p=sparse_sum(p, at_bus, GEN, BUS),
-                         inj_q=sparse_sum(q, at_bus, GEN, BUS))
+                         inj_p=gather(buses, p, at_bus, GEN),
+                         inj_q=gather(buses, q, at_bus, GEN))

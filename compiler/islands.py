@@ -88,7 +88,7 @@ def island_cuts(b: Builder, inv: Investments, gen: GeneratorVars, sto: StorageVa
     if not bool(hard.any()):
         return
 
-    supply = [gen.inj_p]
+    supply = [sparse_sum(gen.p, gen_bus, GEN, BUS)]
     if dem.bus_shed is not None:
         supply.append(dem.bus_shed.to_linexpr())
     if dem.load_shed is not None:

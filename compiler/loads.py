@@ -22,14 +22,15 @@ and the same for reactive power (`nodal_q`, kvar).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 import xarray as xr
 from linopy import LinearExpression, Variable
 
-from gridc.compiler.builder import Builder, sparse_sum
+from gridc.compiler.builder import Builder
 from gridc.compiler.index import BUS, LOAD, SCENARIO, TIME
-from gridc.compiler.scenarios import profile_values
+from gridc.compiler.rows import RowGrid, Rows, gather, term, total
 from gridc.dsl import ir
 from gridc.dsl.spans import Span
 
@@ -52,7 +53,7 @@ class DemandVars:
 
 def _shape(b: Builder, profile: str | None, span: Span) -> xr.DataArray:
     """A load shape over [scenario, time] including `scale load`."""
-    base = (profile_values(b.model, b.idx, b.data, profile, span) if profile is not None
+    base = (b.profile(profile, span) if profile is not None
             else b.full(1.0, (SCENARIO, TIME)))
     return (base * b.data.load_scale).transpose(SCENARIO, TIME)
 
@@ -65,9 +66,13 @@ def demand(b: Builder) -> tuple[xr.DataArray, xr.DataArray, xr.DataArray, xr.Dat
     bus_p = (shape * xr.DataArray([x.p_kw for x in net.buses], coords=bus_coords))
     bus_q = (shape * xr.DataArray([x.q_kvar for x in net.buses], coords=bus_coords))
     loads = b.idx.loads
-    shapes = [_shape(b, ld.profile or net.load_profile, ld.span) for ld in loads]
-    load_shape = (xr.concat(shapes, dim=b.idx.coords[LOAD]) if loads
-                  else b.full(0.0, LOAD_DIMS))
+    by_profile: dict[str | None, xr.DataArray] = {net.load_profile: shape}
+    for ld in loads:  # one shape per distinct profile, however many loads share it
+        name = ld.profile or net.load_profile
+        if name not in by_profile:
+            by_profile[name] = _shape(b, name, ld.span)
+    shapes = [by_profile[ld.profile or net.load_profile] for ld in loads]
+    load_shape = b.stacked(shapes, LOAD)
     load_coords = [b.idx.coords[LOAD]]
     load_p = load_shape * xr.DataArray([ld.p_kw for ld in loads], coords=load_coords,
                                        dims=[LOAD])
@@ -83,9 +88,13 @@ def _tan_phi(p: list[float], q: list[float], coords: list) -> xr.DataArray:  # t
     return xr.DataArray(ratio, coords=coords)
 
 
-def build_loads(b: Builder, inj_p: list[LinearExpression], inj_q: list[LinearExpression],
-                outflow_p: LinearExpression, outflow_q: LinearExpression) -> DemandVars:
-    """Demand, shedding and the nodal balance given every other injection [s, t, bus]."""
+Injection: TypeAlias = Rows | LinearExpression | Variable | xr.DataArray
+
+
+def build_loads(b: Builder, inj_p: list[Injection], inj_q: list[Injection],
+                outflow_p: Injection, outflow_q: Injection) -> DemandVars:
+    """Demand, shedding and the nodal balance given every other injection [s, t, bus]
+    (rows, linopy expressions or constants)."""
     net = b.idx.network
     bus_p, bus_q, load_p, load_q = demand(b)
     penalty = next((p for p in b.model.penalties if p.kind == "shed"), None)
@@ -95,28 +104,29 @@ def build_loads(b: Builder, inj_p: list[LinearExpression], inj_q: list[LinearExp
     comp_p = xr.dot(load_at_bus, load_p, dim=LOAD)
     comp_q = xr.dot(load_at_bus, load_q, dim=LOAD)
 
-    lhs_p = list(inj_p)
-    lhs_q = list(inj_q)
+    buses = b.grid(*BUS_DIMS)
+    lhs_p: list[Injection] = list(inj_p)
+    lhs_q: list[Injection] = list(inj_q)
     bus_shed = load_shed = None
     if penalty is not None:
         bus_shed = b.variable("bus_shed_p", BUS_DIMS, 0.0, bus_p, family="shedding",
                               source=BUS, unit="kW")
         tan_bus = _tan_phi([x.p_kw for x in net.buses], [x.q_kvar for x in net.buses],
                            [b.idx.coords[BUS]])
-        lhs_p.append(bus_shed.to_linexpr())
-        lhs_q.append(bus_shed * tan_bus)
+        lhs_p.append(term(buses, bus_shed))
+        lhs_q.append(term(buses, bus_shed, tan_bus))
         if loads:
             load_shed = b.variable("load_shed_p", LOAD_DIMS, 0.0, load_p, family="shedding",
                                    source=LOAD, unit="kW")
             tan_load = _tan_phi([ld.p_kw for ld in loads], [ld.q_kvar for ld in loads],
                                 [b.idx.coords[LOAD]])
-            lhs_p.append(sparse_sum(load_shed, load_at_bus, LOAD, BUS))
-            lhs_q.append(sparse_sum(load_shed * tan_load, load_at_bus, LOAD, BUS))
+            lhs_p.append(gather(buses, load_shed, load_at_bus, LOAD))
+            lhs_q.append(gather(buses, load_shed, load_at_bus, LOAD, tan_load))
 
-    b.constrain("nodal_p", _total(lhs_p) - outflow_p, "==",
+    b.constrain("nodal_p", total(buses, [*lhs_p, -_rows(buses, outflow_p)]), "==",
                 (bus_p + comp_p).transpose(*BUS_DIMS), family="nodal balance", source=BUS,
                 unit="kW")
-    b.constrain("nodal_q", _total(lhs_q) - outflow_q, "==",
+    b.constrain("nodal_q", total(buses, [*lhs_q, -_rows(buses, outflow_q)]), "==",
                 (bus_q + comp_q).transpose(*BUS_DIMS), family="nodal balance", source=BUS,
                 unit="kvar")
     return DemandVars(
@@ -127,8 +137,5 @@ def build_loads(b: Builder, inj_p: list[LinearExpression], inj_q: list[LinearExp
         bus_shed=bus_shed, load_shed=load_shed, shed_penalty=penalty)
 
 
-def _total(exprs: list[LinearExpression]) -> LinearExpression:
-    total = exprs[0]
-    for e in exprs[1:]:
-        total = total + e
-    return total
+def _rows(grid: RowGrid, part: Injection) -> Rows:
+    return part if isinstance(part, Rows) else total(grid, [part])

@@ -30,10 +30,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
-from linopy import LinearExpression, Variable
+from linopy import Variable
 
-from gridc.compiler.builder import Builder, sparse_sum
+from gridc.compiler.builder import Builder
 from gridc.compiler.index import BUS, LINE, SCENARIO, TIME
+from gridc.compiler.rows import Rows, gather, term
 
 FLOW_DIMS = (SCENARIO, TIME, LINE)
 BUS_DIMS = (SCENARIO, TIME, BUS)
@@ -45,8 +46,8 @@ class NetworkVars:
     q: Variable  # line_q [kvar]
     w: Variable  # bus_w [p.u.²]
     p_abs: Variable | None  # line_p_abs [kW], only with `penalty loss`
-    outflow_p: LinearExpression  # Σ_line A[bus, line] · P  [kW]
-    outflow_q: LinearExpression  # [kvar]
+    outflow_p: Rows  # Σ_line A[bus, line] · P  [kW] on (scenario, time, bus)
+    outflow_q: Rows  # [kvar]
 
 
 def line_ratings(b: Builder) -> xr.DataArray:
@@ -105,31 +106,35 @@ def build_network(b: Builder, with_abs_flow: bool = False,
 
     incidence = b.idx.incidence
     kr, kx = drop_coefficients(b)
-    w_diff = sparse_sum(w, incidence, BUS, LINE)  # w_from − w_to
+    flows = b.grid(*FLOW_DIMS)
+    # w_from − w_to − kr·P − kx·Q
+    drop = gather(flows, w, incidence, BUS) - term(flows, p, kr) - term(flows, q, kx)
     served = (b.data.availability > 0.5).transpose(*FLOW_DIMS)
-    drop = w_diff - kr * p - kx * q
     b.constrain("voltage_drop", drop, "==", 0.0, family="voltage drop",
                 source=LINE, unit="p.u.²", mask=served)
     if reinforced is not None and hard is not None and bool(hard.any()):
         big_m = float(w_up.max() - w_lo.min())
         for name, flow in (("p", p), ("q", q)):
-            b.constrain(f"line_{name}_reinforced_up", flow - rating * reinforced, "<=", 0.0,
+            b.constrain(f"line_{name}_reinforced_up",
+                        term(flows, flow) - term(flows, reinforced, rating), "<=", 0.0,
                         family="line ratings", source=LINE, unit="kW", mask=hard)
-            b.constrain(f"line_{name}_reinforced_dn", flow + rating * reinforced, ">=", 0.0,
+            b.constrain(f"line_{name}_reinforced_dn",
+                        term(flows, flow) + term(flows, reinforced, rating), ">=", 0.0,
                         family="line ratings", source=LINE, unit="kW", mask=hard)
-        b.constrain("voltage_drop_reinforced_up", drop + big_m * reinforced, "<=", big_m,
-                    family="voltage drop", source=LINE, unit="p.u.²", mask=hard)
-        b.constrain("voltage_drop_reinforced_dn", drop - big_m * reinforced, ">=", -big_m,
-                    family="voltage drop", source=LINE, unit="p.u.²", mask=hard)
+        b.constrain("voltage_drop_reinforced_up", drop + term(flows, reinforced, big_m), "<=",
+                    big_m, family="voltage drop", source=LINE, unit="p.u.²", mask=hard)
+        b.constrain("voltage_drop_reinforced_dn", drop - term(flows, reinforced, big_m), ">=",
+                    -big_m, family="voltage drop", source=LINE, unit="p.u.²", mask=hard)
 
     p_abs = None
     if with_abs_flow:
         p_abs = b.variable("line_p_abs", FLOW_DIMS, 0.0, family="flow magnitude",
                            source=LINE, unit="kW")
-        b.constrain("line_p_abs_pos", p_abs - p, ">=", 0.0, family="flow magnitude",
-                    source=LINE, unit="kW")
-        b.constrain("line_p_abs_neg", p_abs + p, ">=", 0.0, family="flow magnitude",
-                    source=LINE, unit="kW")
+        b.constrain("line_p_abs_pos", term(flows, p_abs) - term(flows, p), ">=", 0.0,
+                    family="flow magnitude", source=LINE, unit="kW")
+        b.constrain("line_p_abs_neg", term(flows, p_abs) + term(flows, p), ">=", 0.0,
+                    family="flow magnitude", source=LINE, unit="kW")
+    buses = b.grid(*BUS_DIMS)
     return NetworkVars(p=p, q=q, w=w, p_abs=p_abs,
-                       outflow_p=sparse_sum(p, incidence, LINE, BUS),
-                       outflow_q=sparse_sum(q, incidence, LINE, BUS))
+                       outflow_p=gather(buses, p, incidence, LINE),
+                       outflow_q=gather(buses, q, incidence, LINE))

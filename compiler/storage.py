@@ -20,10 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import xarray as xr
-from linopy import LinearExpression, Variable
+from linopy import Variable
 
-from gridc.compiler.builder import Builder, sparse_sum
+from gridc.compiler.builder import Builder
 from gridc.compiler.index import BUS, SCENARIO, STORAGE, TIME
+from gridc.compiler.rows import Rows, gather, term
 
 STORAGE_DIMS = (SCENARIO, TIME, STORAGE)
 
@@ -36,8 +37,8 @@ class StorageVars:
     charging: Variable  # storage_charging (binary)
     q: Variable  # storage_q [kvar]
     wear_price: xr.DataArray  # [storage] CNY/kWh of throughput
-    inj_p: LinearExpression  # [scenario, time, bus] kW
-    inj_q: LinearExpression
+    inj_p: Rows  # [scenario, time, bus] kW
+    inj_q: Rows
 
 
 def _param(b: Builder, values: list[float]) -> xr.DataArray:
@@ -68,19 +69,25 @@ def build_storage(b: Builder) -> StorageVars | None:
     q = b.variable("storage_q", STORAGE_DIMS, -power, power, source=STORAGE,
                    family="storage power", unit="kvar")
 
-    b.constrain("storage_charge_on", charge - power * charging, "<=", 0.0,
+    units_grid = b.grid(*STORAGE_DIMS)
+    b.constrain("storage_charge_on",
+                term(units_grid, charge) - term(units_grid, charging, power), "<=", 0.0,
                 family="storage exclusivity", source=STORAGE, unit="kW")
-    b.constrain("storage_discharge_on", discharge + power * charging, "<=", power,
+    b.constrain("storage_discharge_on",
+                term(units_grid, discharge) + term(units_grid, charging, power), "<=", power,
                 family="storage exclusivity", source=STORAGE, unit="kW")
     first = xr.DataArray(b.idx.coords[TIME] == 0, coords=[b.idx.coords[TIME]])
     start = (init * first).transpose(TIME, STORAGE)
+    # E_t − E_{t−1} − η Δt P_c + Δt/η P_d = E_init at t = 0, 0 after
     b.constrain("storage_balance",
-                energy - energy.shift(time=1).fillna(0) - (eta * dt) * charge
-                + (dt / eta) * discharge, "==", start,
-                family="storage energy balance", source=STORAGE, unit="kWh")
+                term(units_grid, energy) - term(units_grid, energy, shift={TIME: 1})
+                - term(units_grid, charge, eta * dt) + term(units_grid, discharge, dt / eta),
+                "==", start, family="storage energy balance", source=STORAGE, unit="kWh")
 
     at_bus = b.idx.at_bus(STORAGE, [s.bus for s in units])
+    buses = b.grid(SCENARIO, TIME, BUS)
     return StorageVars(charge=charge, discharge=discharge, energy=energy, charging=charging,
                        q=q, wear_price=_param(b, [s.wear_cny_per_kwh for s in units]),
-                       inj_p=sparse_sum(discharge - charge, at_bus, STORAGE, BUS),
-                       inj_q=sparse_sum(q, at_bus, STORAGE, BUS))
+                       inj_p=gather(buses, discharge, at_bus, STORAGE)
+                       - gather(buses, charge, at_bus, STORAGE),
+                       inj_q=gather(buses, q, at_bus, STORAGE))

@@ -12,13 +12,13 @@ The hand-over (`pass_model`, `hand_over`) is ours, not linopy's
 incremental API (`addVars`, `changeColsIntegrality`, `changeColsCost`, `addRows`),
 which costs about twice one `passModel` of the same arrays (0.25 s against
 0.13 s CPU for the 1.2 million rows of `bench/operation.py`'s largest size; see
-docs/performance.md). We take linopy's own matrices (`model.matrices`, after the
-same sanitizing) and pass them in one `passModel` call; running HiGHS and writing
+docs/performance.md). We read the matrices linopy would pass (`runtime.matrices`:
+the same arrays as `model.matrices` after the same sanitizing, read without
+rewriting the model) and pass them in one `passModel` call; running HiGHS and writing
 the solution back (`run_handed_over`) still go through linopy's `Highs` solver
 object and `Model.assign_result`, so `model.variables[...].solution`, duals,
 `model.objective.value` and `model.solver_model` are exactly what `Model.solve`
-leaves. Sanitizing and `model.matrices` (linopy walking its labelled blocks) are
-most of the hand-over's time either way.
+leaves.
 
 HiGHS reports its objective, dual bound and relative gap in solver units; they
 exclude the constant part of the objective (linopy cannot pass constants), which
@@ -45,8 +45,9 @@ from typing import Any
 import highspy
 import linopy
 import numpy as np
-from linopy.matrices import MatrixAccessor
 from scipy.sparse import triu
+
+from gridc.runtime.matrices import ModelMatrices, model_matrices
 
 #: a reported gap above the requested one by less than this is still "within gap"
 GAP_TOL = 1e-9
@@ -199,14 +200,14 @@ _INTEGRALITY = {"C": int(highspy.HighsVarType.kContinuous),
 
 
 def pass_model(model: linopy.Model, options: dict[str, Any] | None = None, *,
-               offset: float = 0.0) -> tuple[Any, MatrixAccessor]:
+               offset: float = 0.0) -> tuple[Any, ModelMatrices]:
     """A fresh `highspy.Highs` holding `model`, built with ONE `passModel` call.
 
     Why not linopy's builder: see the module docstring (its incremental calls cost
-    about twice this one). What is passed is linopy's own view of the model,
-    `model.matrices` (columns in `vlabels` order, rows in `clabels` order, solver
-    scaling applied), after the sanitizing `Model.solve` does first (zero
-    coefficients dropped, rows `<= inf` / `>= -inf` masked): the same LP as
+    about twice this one). What is passed is linopy's own view of the model
+    (`runtime.matrices`: columns in `vlabels` order, rows in `clabels` order, as
+    `model.matrices` after the sanitizing `Model.solve` does first: zero
+    coefficients dropped, rows `<= inf` / `>= -inf` left out): the same LP as
     linopy's `io_api="direct"` would build. `offset` is the objective's constant
     (linopy cannot hold one); HiGHS then reports and measures its gap on the whole
     objective. A quadratic objective goes in with `passHessian`, as in linopy.
@@ -215,9 +216,7 @@ def pass_model(model: linopy.Model, options: dict[str, Any] | None = None, *,
     if model.variables.sos or model.indicator_constraints:
         # HiGHS has neither; gridc's compiler never emits them (big-M rows instead)
         raise ValueError("SOS and indicator constraints are not supported by HiGHS")
-    model.constraints.sanitize_zeros()  # as linopy's Model.solve does
-    model.constraints.sanitize_infinities()
-    mat = model.matrices
+    mat = model_matrices(model)
     ncol = len(mat.vlabels)
     if mat.A is None:  # no constraint at all: an empty row-wise matrix
         nrow, start = 0, np.zeros(1, dtype=np.int32)
@@ -267,7 +266,7 @@ class HandOver:
     object, and the matrices it was built from (column order = `matrices.vlabels`)."""
 
     solver: linopy.solvers.Highs
-    matrices: MatrixAccessor
+    matrices: ModelMatrices
 
     @property
     def highs(self) -> Any:
@@ -288,7 +287,8 @@ def hand_over(model: linopy.Model, options: dict[str, Any] | None = None, *,
     solver = linopy.solvers.Highs(model=model, io_api="direct", options=dict(options or {}))
     solver.solver_model = h
     solver.sense = model.objective.sense
-    solver._cache_model_labels(model)  # vlabels / clabels: solution by label
+    solver._cache_model_sizes(model)  # label counts; then our column / row order:
+    solver._vlabels, solver._clabels = mat.vlabels, mat.clabels  # solution by label
     return HandOver(solver, mat)
 
 
