@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import linopy
@@ -80,7 +81,6 @@ class CompiledModel:
     index: ModelIndex
     study: ResolvedStudy
     scenarios: ScenarioData
-    energized: xr.DataArray  # [scenario, time, bus] connected to the slack bus
     blocks: dict[str, Block]
     relaxations: list[Relaxation]
     options: dict[str, Any]
@@ -90,6 +90,13 @@ class CompiledModel:
     # name -> (expr, mask): rows expr == 0 (where mask) that restrict the model to an easier
     # one whose optimum is a good MIP start (`runtime.warmstart`); not part of the model
     restrictions: dict[str, tuple[LinearExpression, xr.DataArray]] = field(default_factory=dict)
+
+    @cached_property
+    def energized(self) -> xr.DataArray:
+        """[scenario, time, bus] True where connected to the slack bus by the lines in
+        service (data only; what reports quote voltages of). Computed when first read:
+        a solve that never reports does not pay for the graph searches."""
+        return energized(self.index, self.scenarios.availability)
 
 
 def _notes(m: ir.Model, unsupported: list[str] | None = None) -> list[str]:
@@ -145,7 +152,7 @@ def compile_model(model: ir.Model, study: str | None = None, **options: Any) -> 
         b.m.add_objective(total - constant)
     return CompiledModel(model=b.m, costs=costs, scenario_costs=per_scenario,
                          objective_constant=constant, index=idx, study=resolved,
-                         scenarios=data, energized=energized(idx, data.availability),
+                         scenarios=data,
                          blocks=b.blocks, relaxations=b.relaxations, options=dict(options),
                          notes=_notes(m, inv.unsupported), compile_s=time.perf_counter() - started,
                          restrictions=restrictions)

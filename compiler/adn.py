@@ -53,7 +53,6 @@ from gridc.compiler.index import BUS, GEN, SCENARIO, TIME, build_index
 from gridc.compiler.loads import build_loads
 from gridc.compiler.scenarios import (
     build_scenario_data,
-    energized,
     profile_values,
     scenario_list,
 )
@@ -319,7 +318,7 @@ def compile_adn(model: ir.Model, resolved: ResolvedStudy, options: dict[str, Any
     b.m.add_objective((total - constant) * scale)
     return CompiledModel(model=b.m, costs=costs, scenario_costs=per_scenario,
                          objective_constant=constant * scale, index=idx, study=resolved,
-                         scenarios=data, energized=energized(idx, data.availability),
+                         scenarios=data,
                          blocks=b.blocks, relaxations=b.relaxations, options=dict(options),
                          notes=[], compile_s=time.perf_counter() - started, extension=parts)
 

@@ -54,15 +54,15 @@ def _curtailable(g: ir.Generator) -> bool:
     return g.kind in ("pv", "wind") or (g.kind == "dg" and g.profile is not None)
 
 
-def _availability(b: Builder, g: ir.Generator) -> xr.DataArray:
+def _availability(b: Builder, g: ir.Generator) -> xr.DataArray | float:
     """Per-unit availability over [scenario, time]: the profile (scaled), else 1."""
     if g.profile is not None:
         return b.profile(g.profile, g.span)
-    return b.full(1.0, (SCENARIO, TIME))
+    return 1.0
 
 
-def _price(b: Builder, g: ir.Generator) -> xr.DataArray:
-    """Energy price of unit `g` over [scenario, time] in CNY/kWh."""
+def _price(b: Builder, g: ir.Generator) -> xr.DataArray | float:
+    """Energy price of unit `g` over [scenario, time] in CNY/kWh (a number when flat)."""
     if g.kind == "grid":
         if g.price_profile is not None:
             return b.profile(g.price_profile, g.span)
@@ -71,8 +71,8 @@ def _price(b: Builder, g: ir.Generator) -> xr.DataArray:
                 if pr.kind == "grid" and pr.profile is not None:
                     return b.profile(pr.profile, pr.span)
                 if pr.kind == "grid" and pr.value is not None:
-                    return b.full(pr.value, (SCENARIO, TIME))
-    return b.full(g.fuel_cny_per_kwh, (SCENARIO, TIME))
+                    return pr.value
+    return g.fuel_cny_per_kwh
 
 
 def _q_range(g: ir.Generator) -> tuple[float, float]:

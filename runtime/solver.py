@@ -231,8 +231,9 @@ def pass_model(model: linopy.Model, options: dict[str, Any] | None = None, *,
         index = a.indices.astype(np.int32, copy=False)
         value = a.data.astype(float, copy=False)
         b = np.asarray(mat.b, dtype=float)
-        lower = np.where(mat.sense != "<", b, -np.inf)
-        upper = np.where(mat.sense != ">", b, np.inf)
+        code = np.ascontiguousarray(mat.sense, dtype="U1").view(np.uint32)  # fast compares
+        lower = np.where(code != ord("<"), b, -np.inf)
+        upper = np.where(code != ord(">"), b, np.inf)
     # integrality always has num_col entries: HiGHS reads that many from the pointer
     integrality = np.zeros(ncol, dtype=np.int32)
     whole = mat.vtypes != "C"
