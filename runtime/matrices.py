@@ -60,21 +60,21 @@ def model_matrices(model: linopy.Model) -> ModelMatrices:
     vlabels = index.vlabels
     to_pos = index.label_to_pos
     rows: list[np.ndarray] = []
-    blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # counts, cols, data
+    blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # counts, labels, data
     rhs: list[np.ndarray] = []
     senses: list[np.ndarray] = []
     for con in model.constraints.data.values():
         if isinstance(con, CSRConstraint):
-            labels, counts, cols, data, b, sense = _frozen_block(con, index)
+            labels, counts, cols, data, b, sense = _frozen_block(con)
         else:
             assert isinstance(con, Constraint)  # `_plain` let no other kind through
-            labels, counts, cols, data, b, sense = _block(con, to_pos)
+            labels, counts, cols, data, b, sense = _block(con)
         rows.append(labels)
         blocks.append((counts, cols, data))
         rhs.append(b)
         senses.append(sense)
     clabels = np.concatenate([np.zeros(0, dtype=vlabels.dtype), *rows])
-    a = _stack(blocks, len(clabels), len(vlabels)) if blocks else None
+    a = _stack(blocks, len(clabels), to_pos, len(vlabels)) if blocks else None
     lb, ub, vtypes = _columns(model, len(vlabels))
     return ModelMatrices(
         vlabels=vlabels, clabels=clabels, A=a,
@@ -101,9 +101,9 @@ def _plain(model: linopy.Model) -> bool:
                for _, var in model.variables.items())
 
 
-def _block(con: Constraint, to_pos: np.ndarray) -> tuple[np.ndarray, ...]:
-    """One constraint block: active row labels, per-row term counts, column
-    positions and coefficients (row by row), rhs and senses of the active rows."""
+def _block(con: Constraint) -> tuple[np.ndarray, ...]:
+    """One constraint block: active row labels, per-row term counts, variable labels
+    and coefficients (row by row), rhs and senses of the active rows."""
     data = con.data
     grid = data["labels"].dims
     labels = data["labels"].values.ravel()
@@ -119,7 +119,7 @@ def _block(con: Constraint, to_pos: np.ndarray) -> tuple[np.ndarray, ...]:
     keep &= active[:, None]
     counts = keep.sum(axis=1)[active]
     flat = np.flatnonzero(keep)  # row-major: row by row, terms in stored order
-    cols = to_pos[var.ravel()[flat]]
+    cols = var.ravel()[flat]
     values = coef.ravel()[flat]
     if width > 1 and _has_duplicates(np.where(keep, var, -1)[active]):
         cols, values, counts = _summed(cols, values, counts)
@@ -127,13 +127,19 @@ def _block(con: Constraint, to_pos: np.ndarray) -> tuple[np.ndarray, ...]:
             sign[active].astype("U1"))
 
 
-def _frozen_block(con: CSRConstraint, index: Any) -> tuple[np.ndarray, ...]:
+def _frozen_block(con: CSRConstraint) -> tuple[np.ndarray, ...]:
     """A linopy CSR-backed block: its rows as linopy stores them (a frozen row has
-    terms by construction), near-zero coefficients and `<= inf` rows left out as
-    its `sanitize_*` would."""
-    csr, labels, rhs, sense = con.to_matrix_with_rhs(index)
-    rhs = np.asarray(rhs, dtype=float)
-    sense = np.asarray(sense).astype("U1")
+    terms by construction; columns are raw variable labels, rows canonical), with
+    near-zero coefficients and `<= inf` rows left out as its `sanitize_*` would.
+    Reads linopy 0.10's stored arrays (`_csr`, `_rhs`, `_sign`) directly: its own
+    `to_matrix_with_rhs` maps the columns into a fresh array that `_stack` would only
+    copy again."""
+    csr = con._csr
+    labels = con.active_labels()
+    rhs = np.asarray(con._rhs, dtype=float)
+    sign = con._sign
+    sense = np.full(len(rhs), sign[0]) if isinstance(sign, str) else \
+        np.asarray(sign).astype("U1")
     infinite = ((sense == "<") & (rhs == np.inf)) | ((sense == ">") & (rhs == -np.inf))
     if infinite.any():
         csr, labels, rhs, sense = csr[~infinite], labels[~infinite], rhs[~infinite], \
@@ -173,13 +179,27 @@ def _summed(cols: np.ndarray, values: np.ndarray,
 
 
 def _stack(blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]], nrow: int,
-           ncol: int) -> scipy.sparse.csr_array:
+           to_pos: np.ndarray, ncol: int) -> scipy.sparse.csr_array:
+    """The blocks one under the other, variable labels mapped to column positions
+    straight into the one output array."""
     counts = np.concatenate([blk[0] for blk in blocks])
     indptr = np.zeros(nrow + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
-    index_type = np.int32 if max(int(indptr[-1]), ncol) < 2 ** 31 else np.int64
-    indices = np.concatenate([blk[1] for blk in blocks]).astype(index_type, copy=False)
-    values = np.concatenate([blk[2] for blk in blocks]).astype(float, copy=False)
+    nnz = int(indptr[-1])
+    index_type = np.int32 if max(nnz, ncol) < 2 ** 31 else np.int64
+    indices = np.empty(nnz, dtype=index_type)
+    values = np.empty(nnz)
+    pos = 0
+    for _, labels, data in blocks:
+        end = pos + len(labels)
+        if to_pos.dtype == index_type:
+            np.take(to_pos, labels, out=indices[pos:end])
+        else:
+            indices[pos:end] = to_pos[labels]
+        values[pos:end] = data
+        pos = end
+    if nnz and int(indices.min()) < 0:
+        raise ValueError("a constraint refers to a variable that is no longer in the model")
     return scipy.sparse.csr_array((values, indices, indptr.astype(index_type)),
                                   shape=(nrow, ncol))
 
