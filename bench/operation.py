@@ -87,6 +87,12 @@ from operation_case import (
 
 # ------------------------------------------------------------------ one measured run
 
+#: every stage, ours and the floors', is timed this many times and the best kept: the
+#: CPU time of a step that allocates hundreds of MB depends on the allocator's state
+#: (page faults on fresh memory; measured spread up to 3x between runs), the minimum is
+#: the stable figure. The first (cold) run of each of our stages is reported as well.
+REPEAT = 5
+
 
 class Clock:
     """Wall and process-CPU seconds of a block: `with clock("compile"): ...`.
@@ -376,7 +382,7 @@ def check_same(ours, floor, lp_check: bool) -> str:  # type: ignore[no-untyped-d
     return done
 
 
-def best_of(clock: Clock, name: str, fn, repeat: int = 3):  # type: ignore[no-untyped-def]
+def best_of(clock: Clock, name: str, fn, repeat: int = REPEAT):  # type: ignore[no-untyped-def]
     """Time `fn()` `repeat` times under `name`, keep the best (and the first, as
     `name_first`: the cold run, with first-call costs); return its last result."""
     best_w = best_c = float("inf")
@@ -404,7 +410,7 @@ def run_one(size: Size, time_limit: float, gap: float, relax: bool, threads: int
     opts = highs_options(time_limit, gap, threads, None, False)
     with tempfile.TemporaryDirectory(prefix="gridc-bench-") as tmp:
         path = write_case(size, Path(tmp))
-        # every stage best of 3, as the floors are (the cold first runs are kept too)
+        # every stage best of REPEAT, as the floors are (the cold first runs are kept too)
         model = best_of(clock, "parse", lambda: gridc.load(path))
         problem = best_of(clock, "compile", lambda: gridc.compile(model, study="operation"))
         m: linopy.Model = problem.model
@@ -499,7 +505,7 @@ def report(rows: list[Measure], args: argparse.Namespace) -> None:
               f"{w['floor_data']:6.3f}  array floor {w['floor_arrays']:6.3f}  HiGHS "
               f"{w['highs']:7.1f}  pre/HiGHS {r.pre('wall') / w['highs']:6.1%}  pre/floor "
               f"{r.pre('wall') / w['floor_data']:5.1f}x")
-    print("\nCPU seconds of the first (cold) runs; the table above is the best of 3, as "
+    print(f"\nCPU seconds of the first (cold) runs; the table above is the best of {REPEAT}, as "
           "for the floors:")
     for r in rows:
         c = r.cpu

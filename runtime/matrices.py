@@ -138,9 +138,12 @@ def _frozen_block(con: CSRConstraint) -> tuple[np.ndarray, ...]:
     labels = con.active_labels()
     rhs = np.asarray(con._rhs, dtype=float)
     sign = con._sign
-    sense = np.full(len(rhs), sign[0]) if isinstance(sign, str) else \
-        np.asarray(sign).astype("U1")
-    infinite = ((sense == "<") & (rhs == np.inf)) | ((sense == ">") & (rhs == -np.inf))
+    if isinstance(sign, str):  # one sense for the block: no per-row string compares
+        sense = np.full(len(rhs), sign[0])
+        infinite = rhs == (np.inf if sign[0] == "<" else -np.inf if sign[0] == ">" else np.nan)
+    else:
+        sense = np.asarray(sign).astype("U1")
+        infinite = ((sense == "<") & (rhs == np.inf)) | ((sense == ">") & (rhs == -np.inf))
     if infinite.any():
         csr, labels, rhs, sense = csr[~infinite], labels[~infinite], rhs[~infinite], \
             sense[~infinite]
@@ -210,11 +213,12 @@ def _columns(model: linopy.Model, ncol: int) -> tuple[np.ndarray, np.ndarray, np
     pos = 0
     for name, var in model.variables.items():
         mask = var.labels.values.ravel() != -1
-        cols = slice(pos, pos + int(np.count_nonzero(mask)))
+        whole = bool(mask.all())  # the usual case: no copy through the mask
+        cols = slice(pos, pos + (mask.size if whole else int(np.count_nonzero(mask))))
         vtypes[cols] = ("B" if name in model.binaries else "I" if name in model.integers
                         else "S" if name in model.semi_continuous else "C")
-        lb[cols] = var.lower.values.ravel()[mask]
-        ub[cols] = var.upper.values.ravel()[mask]
+        lb[cols] = var.lower.values.ravel() if whole else var.lower.values.ravel()[mask]
+        ub[cols] = var.upper.values.ravel() if whole else var.upper.values.ravel()[mask]
         pos = cols.stop
     return lb, ub, vtypes
 

@@ -134,3 +134,32 @@ def test_matrices_equal_linopy_on_shipped_models(model: str, study: str | None,
     assert _canonical(ours) == _canonical(ref)
     for field in ("vlabels", "c", "lb", "ub", "vtypes"):
         assert np.array_equal(getattr(ours, field), getattr(ref, field)), field
+
+
+def test_rows_csr_places_every_triplet() -> None:
+    """The counting placement against scipy's own COO conversion, for every layout a
+    part can have: one term per row, several per row, some rows only, out of order
+    (falls back to sorting), and one variable named twice in a row (summed)."""
+    import scipy.sparse
+
+    from gridc.compiler.rows import Part, Rows
+
+    grid = RowGrid.of(COORDS, ("scenario", "time"))  # 6 rows
+    rng = np.random.default_rng(7)
+    parts = (
+        Part(np.arange(6), np.arange(6), rng.random(6), source="a"),  # one per row
+        Part(np.array([0, 0, 2, 5, 5, 5]), np.array([10, 11, 12, 13, 14, 15]),
+             rng.random(6), 2.0, source="b"),  # several per row, some rows only
+        Part(np.array([1, 3]), np.array([20, 21]), rng.random(2), -1.0, source="c"),
+    )
+    for extra in ((), (Part(np.array([4, 1]), np.array([30, 31]), rng.random(2)),),
+                  (Part(np.array([0, 5]), np.array([10, 13]), rng.random(2), source="b"),)):
+        rows = Rows(grid, parts + extra)
+        row, var, coef = rows.triplets()
+        ref = scipy.sparse.csr_array((coef, (row, var)), shape=(6, 40))
+        ref.sum_duplicates()
+        got = rows._csr(40)
+        got.sum_duplicates()
+        assert np.array_equal(got.indptr, ref.indptr)
+        assert np.array_equal(got.indices, ref.indices)
+        assert np.allclose(got.data, ref.data)
