@@ -57,6 +57,7 @@ from gridc.compiler.islands import island_cuts
 from gridc.compiler.loads import build_loads
 from gridc.compiler.mess import parked
 from gridc.compiler.network import build_network
+from gridc.compiler.rows import added, without_constant
 from gridc.compiler.scenarios import (
     ScenarioData,
     build_scenario_data,
@@ -140,8 +141,7 @@ def compile_model(model: ir.Model, study: str | None = None, **options: Any) -> 
     per_scenario = scenario_terms(b, net, gen, sto, dem)
     per_scenario.update(inv.scenario_terms)
     costs = {name: expected(b, term) for name, term in per_scenario.items()}
-    total = linopy.merge(list(costs.values()), cls=LinearExpression) if costs else \
-        gen.p.sum() * 0.0
+    total = added(list(costs.values())) if costs else gen.p.sum() * 0.0
     if inv.any:  # planning: the upper-level objective (see compiler.investments)
         costs, total = upper_level(m, inv, costs)
     constant = float(total.const)
@@ -149,7 +149,7 @@ def compile_model(model: ir.Model, study: str | None = None, **options: Any) -> 
     if b.elastic:
         b.m.add_objective(b.elastic_objective())
     else:
-        b.m.add_objective(total - constant)
+        b.m.add_objective(without_constant(total))
     return CompiledModel(model=b.m, costs=costs, scenario_costs=per_scenario,
                          objective_constant=constant, index=idx, study=resolved,
                          scenarios=data,

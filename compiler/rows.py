@@ -338,3 +338,22 @@ def weighted(expr: LinearExpression, keep: str, weight: xr.DataArray) -> LinearE
                      "vars": (("_term",), data["vars"].transpose(keep, "_term").values.ravel()),
                      "const": float((data["const"].values * w).sum())})
     return LinearExpression(ds, expr.model)
+
+
+def added(exprs: list[LinearExpression]) -> LinearExpression:
+    """The sum of scalar expressions (terms only along `_term`) as one expression, their
+    terms side by side; anything else goes through `linopy.merge`."""
+    if not exprs or any(set(e.data["vars"].dims) != {"_term"} for e in exprs):
+        return linopy.merge(exprs, cls=LinearExpression)  # type: ignore[no-any-return]
+    ds = xr.Dataset({"coeffs": (("_term",), np.concatenate([e.data["coeffs"].values
+                                                            for e in exprs])),
+                     "vars": (("_term",), np.concatenate([e.data["vars"].values
+                                                          for e in exprs])),
+                     "const": float(sum(float(e.data["const"].values) for e in exprs))})
+    return LinearExpression(ds, exprs[0].model)
+
+
+def without_constant(expr: LinearExpression) -> LinearExpression:
+    """`expr` with its constant set to 0 (the objective: linopy cannot hold one)."""
+    return LinearExpression(expr.data.assign(const=xr.zeros_like(expr.data["const"])),
+                            expr.model)
