@@ -107,7 +107,7 @@ class Part:
     all of one linopy variable block (`source`, its name; None: unknown), rows in
     non-decreasing order and one variable at most once per row."""
 
-    row: np.ndarray  # flat cell
+    row: np.ndarray | None  # flat cell; None: every cell 0 … n−1 once, in order
     var: np.ndarray  # variable label (never -1; linopy's label dtype)
     coef: np.ndarray  # float
     scale: float = 1.0
@@ -151,7 +151,9 @@ class Rows:
         """(row, var, coef) of every term, parts one after the other."""
         if not self.parts:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
-        return (np.concatenate([p.row for p in self.parts]),
+        n = self.grid.size
+        return (np.concatenate([np.arange(n) if p.row is None else p.row
+                                for p in self.parts]),
                 np.concatenate([p.var for p in self.parts]),
                 np.concatenate([p.coef * p.scale if p.scale != 1.0 else p.coef
                                 for p in self.parts]))
@@ -175,7 +177,7 @@ class Rows:
         concatenated triplets). Parts of distinct variable blocks cannot name one
         variable twice in a row; otherwise duplicates are summed as linopy does."""
         n = self.grid.size
-        shapes = [_layout(p.row, n) for p in self.parts]
+        shapes = [(True, True) if p.row is None else _layout(p.row, n) for p in self.parts]
         if not all(ordered for ordered, _ in shapes):
             row, var, coef = self.triplets()
             csr = scipy.sparse.csr_array((coef, (row, var)), shape=(n, ncol))
@@ -183,7 +185,7 @@ class Rows:
             return csr
         # a part with one term in every row (most `term`s) needs no counting
         full = [every for _, every in shapes]
-        counts = [None if f else np.bincount(p.row, minlength=n)
+        counts = [None if f or p.row is None else np.bincount(p.row, minlength=n)
                   for p, f in zip(self.parts, full, strict=True)]
         per_row = np.full(n, sum(full), dtype=np.int64)
         for count in counts:
@@ -199,6 +201,7 @@ class Rows:
             if count is None:  # rows 0 … n−1, one term each
                 slot = free
             else:
+                assert part.row is not None  # counted parts have their rows
                 start = np.cumsum(count) - count  # where each row's run begins in the part
                 slot = free[part.row] + (np.arange(len(part.row)) - start[part.row])
             indices[slot] = part.var
@@ -234,15 +237,17 @@ def term(grid: RowGrid, var: Variable, coef: Coefficient = 1.0, *,
             head = [slice(None)] * len(grid.dims)
             head[axis] = slice(0, k)
             labels[tuple(head)] = -1
-    return Rows(grid, (_kept(np.arange(grid.size), labels.ravel(), c.ravel(), str(var.name)),))
+    return Rows(grid, (_kept(None, labels.ravel(), c.ravel(), str(var.name)),))
 
 
-def _kept(row: np.ndarray, var: np.ndarray, coef: np.ndarray, source: str) -> Part:
-    """The triplets with a variable and a non-zero coefficient (no copy when all are)."""
+def _kept(row: np.ndarray | None, var: np.ndarray, coef: np.ndarray, source: str) -> Part:
+    """The triplets with a variable and a non-zero coefficient (no copy when all are;
+    `row` None: one triplet per cell, in order)."""
     keep = (var != -1) & (coef != 0)
     if keep.all():
         return Part(row, var, coef, source=source)
-    return Part(row[keep], var[keep], coef[keep], source=source)
+    kept = np.flatnonzero(keep) if row is None else row[keep]
+    return Part(kept, var[keep], coef[keep], source=source)
 
 
 def gather(grid: RowGrid, var: Variable, matrix: xr.DataArray, col: str,
