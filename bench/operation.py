@@ -20,8 +20,8 @@ reports, for that size:
 
     parse       gridc.load of the generated text and CSVs
     compile     gridc.compile (IR -> linopy model)
-    hand-over   gridc.runtime.solver.hand_over, what solve_model does: sanitize, linopy's
-                matrices (model.matrices), one highspy passModel
+    hand-over   gridc.runtime.solver.hand_over, what solve_model does: the solver's
+                matrices read from the model (gridc.runtime.matrices), one passModel
     linopy      linopy's own hand-over (Model.solve(io_api="direct"): sanitize, then
                 highspy addVars / changeColsCost / addRows), for comparison
     data floor  the same model built by hand from its data with numpy (read the CSV
@@ -34,10 +34,12 @@ reports, for that size:
 
 and prints rows, columns, nonzeros and their growth per bus x step x scenario. The
 target of issue #3 is pre-solve (parse + compile + hand-over) <= 3x the data floor.
+Every stage and floor is the best of REPEAT runs; the cold first runs are printed too.
 
     python bench/operation.py --quick
     python bench/operation.py               # --full, the default
     python bench/operation.py --time-limit 300 --gap 1e-3 --lp-relax
+    python bench/operation.py --only "991b x 10s" --no-solve   # one size, no HiGHS
 """
 
 from __future__ import annotations
