@@ -44,6 +44,7 @@ def _canonical(mat) -> tuple:  # type: ignore[no-untyped-def]
             mat.b.round(12).tolist(), list(mat.sense))
 
 
+@pytest.mark.filterwarnings("ignore::linopy.config.LinopySemanticsWarning")  # shift, below
 def test_rows_build_the_rows_linopy_arithmetic_builds() -> None:
     """Nodal balance through the incidence, a big-M pair with a line-only binary and a
     shifted (storage-like) balance: the same matrix as linopy's expressions give."""
