@@ -328,17 +328,24 @@ _REF_FIELDS = {"profile": "profile", "load_profile": "profile", "price_profile":
                "bus": "bus", "slack_bus": "bus", "depot": "bus"}
 
 
+#: the checks that judge one overridden object, by the collection it lives in
+_OBJECT_CHECKS = {"networks": "network", "generators": "components", "storages": "components",
+                  "loads": "components", "investments": "investments"}
+
+
 def _check_override(m: ir.Model, d: Collector, o: ir.Override) -> None:
     try:
         with warnings.catch_warnings():  # pydantic warns while re-validating a bad value
             warnings.simplefilter("ignore")
-            resolve_path(m, o.path, o.value)
+            coll, index, new = resolve_path(m, o.path, o.value)
         field = o.path.partition(".")[2]
         if isinstance(o.value, str) and field in _REF_FIELDS:
             what = _REF_FIELDS[field]
             known = ({p.name for p in m.profiles} if what == "profile"
                      else {b.id for n in m.networks for b in n.buses})
             _ref(d, what, o.value, known, o.span, m, re.escape(o.path))
+        elif coll in _OBJECT_CHECKS:
+            _check_overridden(m, d, o, coll, index, new)
     except OverrideError as err:
         d.error("GRID048", str(err), o.span, help=err.help)
     except ValueError as err:  # pydantic's ValidationError: the value does not fit the field
@@ -346,6 +353,27 @@ def _check_override(m: ir.Model, d: Collector, o: ir.Override) -> None:
         d.error("GRID048", f"'{o.path}' cannot be set to {_shown(o.value)}: "
                 f"{problem[:1].lower()}{problem[1:]}", o.span,
                 help="give a value of the field's own type")
+
+
+def _check_overridden(m: ir.Model, d: Collector, o: ir.Override, coll: str, index: int,
+                      new: object) -> None:
+    """The model's own checks on the object as the override leaves it: a value of the
+    right type can still be out of range (`set network.base_kv -3`), which the loaded
+    model's checks never saw. Each problem is reported at the `set` line."""
+    items = list(getattr(m, coll))
+    items[index] = new
+    patched = m.model_copy(update={coll: tuple(items)})
+    check = {"network": check_network, "components": check_components,
+             "investments": check_investments}[_OBJECT_CHECKS[coll]]
+    before, after = Collector(), Collector()
+    check(m, before)
+    check(patched, after)
+    already = {(x.code, x.message) for x in before.items}  # reported where they are
+    for diag in after.items:
+        if (diag.code, diag.message) in already:
+            continue
+        d.error("GRID048", f"'{o.path}' cannot be set to {_shown(o.value)}: "
+                f"{diag.message[:1].lower()}{diag.message[1:]}", o.span, help=diag.help)
 
 
 def _shown(value: object) -> str:
