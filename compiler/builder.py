@@ -2,7 +2,10 @@
 
 `Builder.variable` and `Builder.constrain` add named blocks to the linopy model
 and record, per name, its *family* (nodal balance, voltage limits, ...) and the
-dimension whose labels lead back to `.grid` sources (bus, line, gen, ...).
+dimension whose labels lead back to `.grid` sources (bus, line, gen, ...). A
+constraint's left-hand side is a linopy expression or, for the large operation
+blocks, `Rows` (numpy triplets, see `compiler.rows`), which become linopy's own
+CSR-backed constraints without going through its expression arithmetic.
 
 Elastic mode (`compile_model(..., elastic=True)`, used by `gridc solve
 --diagnose`) keeps the same structure but makes the relaxable families soft:
@@ -15,7 +18,8 @@ row: balance rows cost 10 per kW so that a violated *limit* (1 per kW or kWh,
 
 `sparse_sum` contracts a component dimension onto another one through a
 (sparse) incidence matrix — bus × line, bus × generator — without ever forming
-dense bus × line products: rows are padded to the maximum degree only.
+dense bus × line products: rows are padded to the maximum degree only (the
+linopy-expression counterpart of `rows.gather`, for the planning families).
 """
 
 from __future__ import annotations
