@@ -66,28 +66,24 @@ class RowGrid:
         """`value` (scalar or DataArray over some of the dims) as a full grid array."""
         if not isinstance(value, xr.DataArray):
             return np.full(self.shape, float(value))
-        for d in value.dims:
-            if d not in self.dims:
-                raise ValueError(f"coefficient over {d!r}, not a dimension of {self.dims}")
-            if d in value.indexes and not value.indexes[d].equals(self.indexes[self.dims.index(d)]):
-                raise ValueError(f"coefficient coordinates of {d!r} differ from the grid's")
-        present = [d for d in self.dims if d in value.dims]
-        arr = np.asarray(value.transpose(*present).values, dtype=float)
-        arr = arr.reshape([len(ix) if d in value.dims else 1
-                           for d, ix in zip(self.dims, self.indexes, strict=True)])
-        return np.broadcast_to(arr, self.shape)
+        return self._spread(value, "coefficient").astype(float, copy=False)
 
     def labels(self, var: Variable) -> np.ndarray:
         """The labels of `var` broadcast on the grid (its dims must be among ours)."""
-        lab = var.labels
-        for d in lab.dims:
+        return self._spread(var.labels, f"variable {var.name!r}")
+
+    def _spread(self, array: xr.DataArray, what: str) -> np.ndarray:
+        """`array` broadcast (a view) to the grid; its dims must be among the grid's,
+        with the very same coordinates: nothing is ever aligned silently."""
+        for d in array.dims:
             if d not in self.dims:
-                raise ValueError(f"variable {var.name!r} over {d!r}, not in {self.dims}")
-            if not lab.indexes[d].equals(self.indexes[self.dims.index(d)]):
-                raise ValueError(f"variable {var.name!r}: coordinates of {d!r} differ")
-        present = [d for d in self.dims if d in lab.dims]
-        arr = lab.transpose(*present).values
-        arr = arr.reshape([len(ix) if d in lab.dims else 1
+                raise ValueError(f"{what} over {d!r}, not in {self.dims}")
+            if d in array.indexes and \
+                    not array.indexes[d].equals(self.indexes[self.dims.index(d)]):
+                raise ValueError(f"{what}: coordinates of {d!r} differ from the grid's")
+        present = [d for d in self.dims if d in array.dims]
+        arr = np.asarray(array.transpose(*present).values)
+        arr = arr.reshape([len(ix) if d in array.dims else 1
                            for d, ix in zip(self.dims, self.indexes, strict=True)])
         return np.broadcast_to(arr, self.shape)
 
@@ -228,7 +224,7 @@ def term(grid: RowGrid, var: Variable, coef: Coefficient = 1.0, *,
     """coef · var on every cell of `grid`; with `shift={dim: k}` the variable at
     position i − k along `dim` (no term where that falls off the start)."""
     labels = grid.labels(var)
-    c = np.broadcast_to(grid.values(coef), grid.shape)
+    c = grid.values(coef)
     if shift:
         labels = labels.copy()
         for dim, k in shift.items():
@@ -258,7 +254,6 @@ def gather(grid: RowGrid, var: Variable, matrix: xr.DataArray, col: str,
     row_dim = grid.dims[-1]
     src = RowGrid((*grid.dims[:-1], col), (*grid.indexes[:-1], matrix.indexes[col]))
     labels = src.labels(var)
-    c = np.broadcast_to(src.values(coef), src.shape)
     mat = matrix.transpose(row_dim, col)
     if not mat.indexes[row_dim].equals(grid.indexes[-1]):
         raise ValueError(f"matrix coordinates of {row_dim!r} differ from the grid's")
@@ -267,7 +262,7 @@ def gather(grid: RowGrid, var: Variable, matrix: xr.DataArray, col: str,
     lead = int(np.prod(grid.shape[:-1], dtype=np.int64))
     lab = labels.reshape(lead, -1)[:, k]
     cf = (w if isinstance(coef, float | int) and coef == 1.0 else
-          c.reshape(lead, -1)[:, k] * w)
+          src.values(coef).reshape(lead, -1)[:, k] * w)
     rows = np.arange(lead, dtype=np.int64)[:, None] * grid.shape[-1] + r
     return Rows(grid, (_kept(rows.ravel(), lab.ravel(),
                              np.broadcast_to(cf, lab.shape).ravel(), str(var.name)),))

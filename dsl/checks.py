@@ -7,7 +7,7 @@ import bisect
 import math
 import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from pydantic import ValidationError
 
@@ -15,7 +15,7 @@ from gridc.dsl import ir
 from gridc.dsl import ir_planning as P
 from gridc.dsl.build.reader import Context
 from gridc.dsl.diagnostics import Collector, did_you_mean
-from gridc.dsl.overrides import OverrideError, resolve_path
+from gridc.dsl.overrides import OverrideError, apply_overrides, resolve_path
 from gridc.dsl.spans import Span
 
 
@@ -329,15 +329,16 @@ _REF_FIELDS = {"profile": "profile", "load_profile": "profile", "price_profile":
 
 
 #: the checks that judge one overridden object, by the collection it lives in
-_OBJECT_CHECKS = {"networks": "network", "generators": "components", "storages": "components",
-                  "loads": "components", "investments": "investments"}
+_OBJECT_CHECKS = {"networks": check_network, "generators": check_components,
+                  "storages": check_components, "loads": check_components,
+                  "investments": check_investments}
 
 
 def _check_override(m: ir.Model, d: Collector, o: ir.Override) -> None:
     try:
         with warnings.catch_warnings():  # pydantic warns while re-validating a bad value
             warnings.simplefilter("ignore")
-            coll, index, new = resolve_path(m, o.path, o.value)
+            coll, _, _ = resolve_path(m, o.path, o.value)
         field = o.path.partition(".")[2]
         if isinstance(o.value, str) and field in _REF_FIELDS:
             what = _REF_FIELDS[field]
@@ -345,7 +346,7 @@ def _check_override(m: ir.Model, d: Collector, o: ir.Override) -> None:
                      else {b.id for n in m.networks for b in n.buses})
             _ref(d, what, o.value, known, o.span, m, re.escape(o.path))
         elif coll in _OBJECT_CHECKS:
-            _check_overridden(m, d, o, coll, index, new)
+            _check_overridden(m, d, o, _OBJECT_CHECKS[coll])
     except OverrideError as err:
         d.error("GRID048", str(err), o.span, help=err.help)
     except ValueError as err:  # pydantic's ValidationError: the value does not fit the field
@@ -355,25 +356,19 @@ def _check_override(m: ir.Model, d: Collector, o: ir.Override) -> None:
                 help="give a value of the field's own type")
 
 
-def _check_overridden(m: ir.Model, d: Collector, o: ir.Override, coll: str, index: int,
-                      new: object) -> None:
-    """The model's own checks on the object as the override leaves it: a value of the
+def _check_overridden(m: ir.Model, d: Collector, o: ir.Override,
+                      check: Callable[[ir.Model, Collector], None]) -> None:
+    """The model's own `check` on the model as the override leaves it: a value of the
     right type can still be out of range (`set network.base_kv -3`), which the loaded
-    model's checks never saw. Each problem is reported at the `set` line."""
-    items = list(getattr(m, coll))
-    items[index] = new
-    patched = m.model_copy(update={coll: tuple(items)})
-    check = {"network": check_network, "components": check_components,
-             "investments": check_investments}[_OBJECT_CHECKS[coll]]
-    before, after = Collector(), Collector()
-    check(m, before)
-    check(patched, after)
-    already = {(x.code, x.message) for x in before.items}  # reported where they are
-    for diag in after.items:
-        if (diag.code, diag.message) in already:
-            continue
-        d.error("GRID048", f"'{o.path}' cannot be set to {_shown(o.value)}: "
-                f"{diag.message[:1].lower()}{diag.message[1:]}", o.span, help=diag.help)
+    model's checks never saw. Each new problem is reported at the `set` line (what
+    the unchanged model already has is reported where it is: `check` ran before)."""
+    found = Collector()
+    check(apply_overrides(m, (o,)), found)
+    already = {(x.code, x.message) for x in d.items}
+    for diag in found.items:
+        if (diag.code, diag.message) not in already:
+            d.error("GRID048", f"'{o.path}' cannot be set to {_shown(o.value)}: "
+                    f"{diag.message[:1].lower()}{diag.message[1:]}", o.span, help=diag.help)
 
 
 def _shown(value: object) -> str:

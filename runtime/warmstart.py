@@ -30,6 +30,7 @@ import numpy as np
 import xarray as xr
 from linopy import LinearExpression
 
+from gridc.runtime.matrices import model_matrices
 from gridc.runtime.solver import (
     SolveOutcome,
     SolveStatus,
@@ -54,7 +55,7 @@ def values_by_label(model: linopy.Model) -> np.ndarray | None:
     h = model.solver_model
     if h is None:
         return None
-    m = model.matrices
+    m = model_matrices(model)  # what HiGHS is given
     labels = np.asarray(m.vlabels, dtype=np.int64)
     values = np.asarray(h.getSolution().col_value, dtype=float)
     if values.size != labels.size:
@@ -92,7 +93,7 @@ def _columns(m: Any, values: np.ndarray) -> np.ndarray:
 
 def _objective(model: linopy.Model, values: np.ndarray) -> float:
     """Solver objective (no constant) of a start given by label."""
-    m = model.matrices
+    m = model_matrices(model)  # what HiGHS is given
     return float(np.dot(np.asarray(m.c, dtype=float), _columns(m, values)))
 
 
@@ -100,7 +101,7 @@ def check_start(model: linopy.Model, values: np.ndarray,
                 tol: float = 1e-6) -> float | None:
     """The solver objective of the start `values` (by label) if it satisfies every bound,
     row and integrality of `model` (relative tolerance `tol`), else None."""
-    m = model.matrices
+    m = model_matrices(model)  # what HiGHS is given
     x = _columns(m, values)
     lb, ub = np.asarray(m.lb, dtype=float), np.asarray(m.ub, dtype=float)
     if np.any(x < lb - tol * np.maximum(1.0, np.abs(lb))) or \
