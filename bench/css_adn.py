@@ -57,7 +57,7 @@ def reconfiguration(levels: list[int]) -> list[dict[str, Any]]:
         problem = gridc.compile(model, study="reconfig", levels=nu)
         compile_s = time.perf_counter() - started
         result = problem.solve()
-        adn, cone = result.summary["adn"], result.summary["cone"]
+        adn, cone = result.summary["network"], result.summary["cone"]
         out.append({"nu": nu, "compile_s": compile_s, "solve_s": result.timings["solve_s"],
                     "rows": problem.model.ncons, "losses_kw": result.objective,
                     "loss_error": cone["loss_error"], "open": adn["lines_open"]})

@@ -160,6 +160,15 @@ class Builder:
         self.relaxations.append(Relaxation(block, tuple(slacks), ELASTIC_WEIGHTS[family]))
         return var
 
+    def integer(self, name: str, dims: tuple[str, ...], lower: float | xr.DataArray,
+                upper: float | xr.DataArray, *, family: str, source: str | None,
+                unit: str = "") -> Variable:
+        """An integer block (never relaxed in elastic mode: a plan is not a limit); 0..1
+        integers stand for binaries that a fixed plan can pin with lower = upper."""
+        self.blocks[name] = Block(name, family, source, unit)
+        return self.m.add_variables(lower=self.full(lower, dims), upper=self.full(upper, dims),
+                                    coords=self.idx.coord(*dims), name=name, integer=True)
+
     # ------------------------------------------------------------------ constraints
     def constrain(self, name: str, lhs: LinearExpression | Variable | Rows, sign: Sign,
                   rhs: float | xr.DataArray, *, family: str, source: str | None,

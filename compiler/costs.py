@@ -23,15 +23,15 @@ import xarray as xr
 from linopy import LinearExpression, Variable
 
 from gridc.compiler.builder import Builder
+from gridc.compiler.formulation import Flow
 from gridc.compiler.generators import GeneratorVars
 from gridc.compiler.index import GEN, SCENARIO
 from gridc.compiler.loads import DemandVars
-from gridc.compiler.network import NetworkVars
 from gridc.compiler.rows import summed, weighted
 from gridc.compiler.storage import StorageVars
 
 
-def scenario_terms(b: Builder, net: NetworkVars, gen: GeneratorVars,
+def scenario_terms(b: Builder, net: Flow, gen: GeneratorVars,
                    sto: StorageVars | None, dem: DemandVars) -> dict[str, LinearExpression]:
     """Each cost term per scenario [CNY] over (scenario,)."""
     dt = b.idx.step_h

@@ -44,8 +44,8 @@ from gridc.compiler.cone import (
     violation,
 )
 from gridc.compiler.index import BUS, LINE, SCENARIO, TIME
+from gridc.compiler.line_state import LineStates
 from gridc.compiler.network import line_ratings, voltage_limits
-from gridc.compiler.topology import Topology
 
 FLOW_DIMS = (SCENARIO, TIME, LINE)
 BUS_DIMS = (SCENARIO, TIME, BUS)
@@ -59,7 +59,6 @@ class DistFlowVars:
     q: Variable  # line_q [kvar]
     w: Variable  # bus_w [p.u.²]
     ell: Variable  # line_l [p.u.] current squared
-    p_abs: Variable | None  # never built here (LinDistFlow's `penalty loss` proxy)
     outflow_p: LinearExpression  # [scenario, time, bus] kW sent into the network
     outflow_q: LinearExpression
     loss_kw: LinearExpression  # [scenario, time, line] r ℓ S_base
@@ -88,25 +87,26 @@ def initial_planes(cap_pu: float, levels: int = 4) -> xr.DataArray:
                         coords={"cone_cut": np.arange(len(pts)), "component": ["p", "q"]})
 
 
-def build_distflow(b: Builder, topo: Topology, nu: int = DEFAULT_LEVELS,
-                   flow_cap_kva: float = math.inf, mode: str = "btn") -> DistFlowVars:
+def define_distflow(b: Builder, states: LineStates, nu: int = DEFAULT_LEVELS,
+                    flow_cap_kva: float = math.inf, mode: str = "btn") -> DistFlowVars:
     """Flows, currents, voltages, the relaxed cone and the nodal outflows with losses.
     `flow_cap_kva` bounds every flow by what the network can carry at all (total demand
-    plus generation): with the rating it is the big-M of built lines, and the tighter it
-    is, the tighter the MILP's relaxation."""
+    plus generation): with the rating it is the big-M of switched lines, and the tighter
+    it is, the tighter the MILP's relaxation. Lines and their decisions: see
+    `compiler.line_state` (reinforcement and topology alike)."""
     sb = b.idx.base_kva
-    u = b.data.availability.transpose(*FLOW_DIMS)
-    possible = (topo.status > 0.0)
-    on = (u > 0.5) & possible
+    on = states.on
     rating = line_ratings(b).clip(max=flow_cap_kva)
     limit = (on * rating).transpose(*FLOW_DIMS)
     p = b.variable("line_p", FLOW_DIMS, -limit, limit, family="line ratings", source=LINE,
-                   unit="kW")
+                   unit="kW", relax_scale=on.astype(float))
     q = b.variable("line_q", FLOW_DIMS, -limit, limit, family="line ratings", source=LINE,
-                   unit="kvar")
+                   unit="kvar", relax_scale=on.astype(float))
     w_lo, w_up = voltage_limits(b)
+    not_slack = xr.DataArray((b.idx.coords[BUS] != b.idx.slack_bus).astype(float),
+                             coords=[b.idx.coords[BUS]])
     w = b.variable("bus_w", BUS_DIMS, w_lo, w_up, family="voltage limits", source=BUS,
-                   unit="p.u.²")
+                   unit="p.u.²", relax_scale=not_slack)
     ell_max = (rating / sb) ** 2 / float(w_lo.min())
     ell = b.variable("line_l", FLOW_DIMS, 0.0, (on * ell_max).transpose(*FLOW_DIMS),
                      family="current squared", source=LINE, unit="p.u.")
@@ -116,23 +116,22 @@ def build_distflow(b: Builder, topo: Topology, nu: int = DEFAULT_LEVELS,
     w_from = sparse_sum(w, from_sel, BUS, LINE)
     drop = (sparse_sum(w, inc, BUS, LINE) - (2.0 * r_pu / sb) * p - (2.0 * x_pu / sb) * q
             + (r_pu ** 2 + x_pu ** 2) * ell)
-    fixed_on = on & (topo.status == 1.0)
     b.constrain("voltage_drop", drop, "==", 0.0, family="voltage drop", source=LINE,
-                unit="p.u.²", mask=fixed_on.transpose(*FLOW_DIMS))
-    decided = (on & topo.decided).transpose(*FLOW_DIMS)
-    if topo.built is not None and bool(decided.any()):
-        y = topo.built
-        big = float(w_up.max() - w_lo.min())
+                unit="p.u.²", mask=states.fixed)
+    big = float(w_up.max() - w_lo.min())
+    for sw in states.switches:
+        y = sw.y
+        family = "topology" if sw.name == "built" else "reinforcement"
         for name, var, cap in (("p", p, rating), ("q", q, rating), ("l", ell, ell_max)):
-            b.constrain(f"line_{name}_built_up", var - cap * y, "<=", 0.0,
-                        family="topology", source=LINE, mask=decided)
+            b.constrain(f"line_{name}_{sw.name}_up", var - cap * y, "<=", 0.0,
+                        family=family, source=LINE, mask=sw.mask)
             if name != "l":
-                b.constrain(f"line_{name}_built_dn", var + cap * y, ">=", 0.0,
-                            family="topology", source=LINE, mask=decided)
-        b.constrain("voltage_drop_built_up", drop + big * y, "<=", big,
-                    family="voltage drop", source=LINE, unit="p.u.²", mask=decided)
-        b.constrain("voltage_drop_built_dn", drop - big * y, ">=", -big,
-                    family="voltage drop", source=LINE, unit="p.u.²", mask=decided)
+                b.constrain(f"line_{name}_{sw.name}_dn", var + cap * y, ">=", 0.0,
+                            family=family, source=LINE, mask=sw.mask)
+        b.constrain(f"voltage_drop_{sw.name}_up", drop + big * y, "<=", big,
+                    family="voltage drop", source=LINE, unit="p.u.²", mask=sw.mask)
+        b.constrain(f"voltage_drop_{sw.name}_dn", drop - big * y, ">=", -big,
+                    family="voltage drop", source=LINE, unit="p.u.²", mask=sw.mask)
     cone_mask = on.transpose(*FLOW_DIMS)
     if mode == "cuts":
         cone = add_tangent_planes(b.m, "cone", p / sb, q / sb, ell, w_from,
@@ -144,7 +143,7 @@ def build_distflow(b: Builder, topo: Topology, nu: int = DEFAULT_LEVELS,
     loss = (r_pu * sb) * ell
     qloss = (x_pu * sb) * ell
     return DistFlowVars(
-        p=p, q=q, w=w, ell=ell, p_abs=None,
+        p=p, q=q, w=w, ell=ell,
         outflow_p=sparse_sum(p, inc, LINE, BUS) + sparse_sum(loss, to_sel, LINE, BUS),
         outflow_q=sparse_sum(q, inc, LINE, BUS) + sparse_sum(qloss, to_sel, LINE, BUS),
         loss_kw=loss, cone=cone, r_pu=r_pu, x_pu=x_pu, base_kva=sb, cuts=[])
@@ -158,7 +157,7 @@ def _values(df: DistFlowVars) -> dict[str, xr.DataArray]:
             "ell": df.ell.solution, "w": df.w.solution}
 
 
-def cone_report(b: Builder, df: DistFlowVars, topo: Topology, built: xr.DataArray | None,
+def cone_report(b: Builder, df: DistFlowVars, on: xr.DataArray,
                 probability: xr.DataArray, step_h: float) -> dict[str, Any]:
     """What the relaxation and the polygon cost at the solution on the linopy model.
 
@@ -171,9 +170,6 @@ def cone_report(b: Builder, df: DistFlowVars, topo: Topology, built: xr.DataArra
     val = _values(df)
     from_sel, _ = b.idx.line_from_to()
     w_from = (from_sel * val["w"]).sum(BUS)
-    status = topo.status if built is None else xr.where(topo.decided, built > 0.5,
-                                                        topo.status > 0.5)
-    on = (b.data.availability > 0.5) & status.astype(bool)
     viol = xr.DataArray(violation(val["p"].values, val["q"].values, val["ell"].values,
                                   w_from.transpose(*FLOW_DIMS).values),
                         coords=val["p"].coords).where(on)

@@ -1,4 +1,4 @@
-"""The upper level of seed 000 in extensive form: investment decisions and their costs.
+"""Seed 000's investments in extensive form: reinforcement, MESS and EV-RB decisions.
 
 Why one MILP: the decisions (lines to reinforce, MESS units per type, EV-RB packs
 per type and site) are few integers, and every typical scenario's 24 h operation
@@ -10,18 +10,14 @@ decomposition.
 Decisions (named variables, read back by the report):
 
 * `reinforced` [line] ∈ {0, 1}: fixed to 0 off the candidates (so the network can
-  use one array over every line, see `compiler.network.build_network`);
+  use one array over every line, see `compiler.line_state`);
   count.min ≤ Σ ≤ count.max;
 * `mess_units` [mess_type] (see `compiler.mess`);
 * `ev_packs` [pack_type, ev_site] (see `compiler.ev_battery`).
 
-Objective (`upper_level`), with PVF = ((1+z)^T − 1) / (z (1+z)^T):
-C_ins + C_rep − C_rec + PVF · (C_om + days_per_year · daily), where `daily` is the
-probability-weighted lower-level cost of one typical day. Each term is a named
-expression in `CompiledModel.costs`: `installation`, `replacement`, `residual`
-(present values), `maintenance` and `operation` (annual amounts), and the daily
-lower-level terms as `daily_<term>`. Per-item coefficients come from
-`compiler.economics.item_coefficients`, the same numbers that price a fixed plan.
+Each decision is a `PricedItem` (count × the type's costs); `compiler.pricing` turns
+them into the objective under the model's pricing rule (seed 000's is `present_value`:
+C_ins + C_rep − C_rec + PVF · (C_om + days_per_year · daily)).
 
 Fixed plans: a study's `fix` statements (`plan_from_fixes`) pin the decisions with
 lower = upper bounds; an investment with at least one `fix` is fixed completely
@@ -32,22 +28,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import linopy
 import xarray as xr
 from linopy import LinearExpression, Variable
 
 from gridc.compiler.builder import Builder
-from gridc.compiler.economics import ItemCoefficients, item_coefficients, present_value_factor
 from gridc.compiler.errors import compile_error
 from gridc.compiler.ev_battery import PACK, EvVars, build_ev_battery
 from gridc.compiler.index import LINE
 from gridc.compiler.mess import MTYPE, MessVars, build_mess, integer_var
 from gridc.compiler.plan import Plan, PlanError, plan_from_fixes
+from gridc.compiler.pricing import PricedItem
 from gridc.compiler.study import ResolvedStudy
-from gridc.dsl import ir
 from gridc.dsl import ir_planning as P
-
-COST_TERMS = ("installation", "replacement", "residual", "maintenance")
 
 
 @dataclass
@@ -57,12 +49,10 @@ class Investments:
     reinforced: Variable | None = None
     mess: MessVars | None = None
     ev: EvVars | None = None
-    # (per-unit coefficients, linear count expression) per priced item
-    items: list[tuple[ItemCoefficients, LinearExpression]] = field(default_factory=list)
+    items: list[PricedItem] = field(default_factory=list)
     inj_p: list[LinearExpression] = field(default_factory=list)
     inj_q: list[LinearExpression] = field(default_factory=list)
     scenario_terms: dict[str, LinearExpression] = field(default_factory=dict)
-    unsupported: list[str] = field(default_factory=list)
 
     @property
     def any(self) -> bool:
@@ -80,16 +70,12 @@ def _fixed_plan(study: ResolvedStudy) -> tuple[Plan, set[str]]:
     return plan, {f.investment for f in fixes}
 
 
-def build_investments(b: Builder, study: ResolvedStudy) -> Investments:
-    """Decision variables and the MESS / EV-RB operation blocks (before the network)."""
+def define_investments(b: Builder, study: ResolvedStudy) -> Investments:
+    """Reinforcement decisions and the MESS / EV-RB blocks (before the network). The
+    other investment kinds are their families' (`compiler.dg`, `compiler.storage`, ...)."""
     m = study.model
-    econ = m.economics or ir.Economics(span=m.span)
     plan, fixed = _fixed_plan(study)
     out = Investments()
-
-    def coeff(c: P.Costs) -> ItemCoefficients:
-        return item_coefficients(c.install_cny, c.maintain_cny_per_y, c.life_y,
-                                 econ.discount, econ.life_y)
 
     for inv in m.investments:
         if isinstance(inv, P.Reinforcement):
@@ -112,12 +98,14 @@ def build_investments(b: Builder, study: ResolvedStudy) -> Investments:
                 b.constrain("reinforced_min", y.sum(), ">=", float(inv.count.min),
                             family="reinforcement", source=None)
             out.reinforced = y
-            out.items.append((coeff(inv.costs), y.sum()))
+            out.items.append(PricedItem("reinforcement", inv.name, inv.costs, y.sum(),
+                                        "lines"))
         elif isinstance(inv, P.MobileStorage):
             mess = build_mess(b, inv, plan.mess if inv.name in fixed else None)
             out.mess = mess
             for t in inv.types:
-                out.items.append((coeff(t.costs), mess.units.sel({MTYPE: [t.name]}).sum()))
+                out.items.append(PricedItem("mess", t.name, t.costs,
+                                            mess.units.sel({MTYPE: [t.name]}).sum(), "units"))
             out.inj_p.append(mess.inj_p)
             out.inj_q.append(mess.inj_q)
             out.scenario_terms["mess_wear"] = mess.wear
@@ -125,35 +113,9 @@ def build_investments(b: Builder, study: ResolvedStudy) -> Investments:
             ev = build_ev_battery(b, inv, plan.packs if inv.name in fixed else None)
             out.ev = ev
             for t in inv.types:
-                out.items.append((coeff(t.costs), ev.packs.sel({PACK: [t.name]}).sum()))
+                out.items.append(PricedItem("ev_pack", t.name, t.costs,
+                                            ev.packs.sel({PACK: [t.name]}).sum(), "packs"))
             out.inj_p.append(ev.inj_p)
             out.inj_q.append(ev.inj_q)
             out.scenario_terms["ev_battery_loss"] = ev.loss
-        else:
-            out.unsupported.append(inv.name)
     return out
-
-
-def _total(exprs: list[LinearExpression]) -> LinearExpression:
-    return linopy.merge(exprs, cls=LinearExpression)  # type: ignore[no-any-return]
-
-
-def upper_level(model: ir.Model, inv: Investments,
-                daily: dict[str, LinearExpression]) -> tuple[dict[str, LinearExpression],
-                                                             LinearExpression]:
-    """The named cost terms and the objective C_ins + C_rep − C_rec + PVF (C_om + C_op)."""
-    econ = model.economics or ir.Economics(span=model.span)
-    pvf = present_value_factor(econ.discount, econ.life_y)
-    terms = {
-        "installation": _total([c.install * n for c, n in inv.items]),
-        "replacement": _total([c.replacement * n for c, n in inv.items]),
-        "residual": _total([c.residual * n for c, n in inv.items]),
-        "maintenance": _total([c.maintain_per_year * n for c, n in inv.items]),
-    }
-    day = _total(list(daily.values())) if daily else terms["installation"] * 0.0
-    terms["operation"] = econ.days_per_year * day
-    objective = (terms["installation"] + terms["replacement"] - terms["residual"]
-                 + pvf * (terms["maintenance"] + terms["operation"]))
-    costs = dict(terms)
-    costs.update({f"daily_{k}": v for k, v in daily.items()})
-    return costs, objective

@@ -30,17 +30,14 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
+from linopy import LinearExpression, Variable
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from gridc.compiler.builder import Builder, sparse_sum
-from gridc.compiler.ev_battery import SITE
 from gridc.compiler.generators import GeneratorVars
-from gridc.compiler.index import BUS, GEN, LINE, LOAD, SCENARIO, STORAGE, TIME
-from gridc.compiler.investments import Investments
+from gridc.compiler.index import BUS, GEN, LINE, LOAD, SCENARIO, TIME
 from gridc.compiler.loads import DemandVars
-from gridc.compiler.mess import AT, MTYPE
-from gridc.compiler.storage import StorageVars
 
 
 def subtrees(b: Builder, candidates: list[str]) -> xr.DataArray:
@@ -67,10 +64,12 @@ def subtrees(b: Builder, candidates: list[str]) -> xr.DataArray:
     return xr.DataArray(out, coords=[b.idx.coords[LINE], buses])
 
 
-def island_cuts(b: Builder, inv: Investments, gen: GeneratorVars, sto: StorageVars | None,
-                dem: DemandVars) -> None:
-    """Add `island_cut` [scenario, time, line] for the candidate lines of `inv`."""
-    y = inv.reinforced
+def island_cuts(b: Builder, y: Variable | None, gen: GeneratorVars, dem: DemandVars,
+                supplies: list[LinearExpression]) -> None:
+    """Add `island_cut` [scenario, time, line] for the candidate lines of reinforcement
+    `y`. `supplies`: every other family's non-negative injection [scenario, time, bus]
+    (storage, MESS and EV-RB discharge, DG output): each may feed an island, so each
+    belongs on the left side — a family left out would make the cut invalid."""
     if y is None:
         return
     cand = [str(x) for x, up in zip(b.idx.coords[LINE], y.upper.values) if up > 0.5]
@@ -93,16 +92,7 @@ def island_cuts(b: Builder, inv: Investments, gen: GeneratorVars, sto: StorageVa
         supply.append(dem.bus_shed.to_linexpr())
     if dem.load_shed is not None:
         supply.append(sparse_sum(dem.load_shed, load_bus, LOAD, BUS))
-    if sto is not None:
-        supply.append(sparse_sum(sto.discharge, b.idx.at_bus(STORAGE, [s.bus for s in
-                                                                      b.idx.storages]),
-                                 STORAGE, BUS))
-    if inv.mess is not None:
-        at = [str(c) for c in b.idx.coords[AT]]
-        supply.append(sparse_sum(inv.mess.discharge.sum(MTYPE), b.idx.at_bus(AT, at), AT, BUS))
-    if inv.ev is not None:
-        sites = [str(c) for c in b.idx.coords[SITE]]
-        supply.append(sparse_sum(inv.ev.discharge, b.idx.at_bus(SITE, sites), SITE, BUS))
+    supply.extend(supplies)
     total = supply[0]
     for term in supply[1:]:
         total = total + term

@@ -65,7 +65,7 @@ import pandas as pd
 import xarray as xr
 from linopy import LinearExpression, Variable
 
-from gridc.compiler.builder import Block, Builder, sparse_sum
+from gridc.compiler.builder import Builder, sparse_sum
 from gridc.compiler.index import BUS, SCENARIO, TIME
 from gridc.dsl import ir_planning as P
 
@@ -89,11 +89,8 @@ class MessVars:
 def integer_var(b: Builder, name: str, dims: tuple[str, ...], lower: float | xr.DataArray,
                 upper: float | xr.DataArray, *, family: str, source: str | None,
                 unit: str = "") -> Variable:
-    """An integer block (the builder only knows continuous and binary ones); 0..1
-    integers stand for binaries that a fixed plan can pin with lower = upper."""
-    b.blocks[name] = Block(name, family, source, unit)
-    return b.m.add_variables(lower=b.full(lower, dims), upper=b.full(upper, dims),
-                             coords=b.idx.coord(*dims), name=name, integer=True)
+    """`Builder.integer` (kept under this name for the investment modules)."""
+    return b.integer(name, dims, lower, upper, family=family, source=source, unit=unit)
 
 
 def unit_counts(inv: P.MobileStorage) -> list[tuple[P.MobileStorageType, int]]:

@@ -12,13 +12,13 @@ Units (chosen so that results read directly in the planner's units):
   w_i − w_j = 2 (r P + x Q) / (1000 · kV_base²), with r, x in ohm, P in kW and
   Q in kvar (r·P/(1000·kV²) is exactly r_pu·P_pu, whatever the power base).
 
-Line health u[scenario, time, line] (see `compiler.scenarios`) enters twice:
-the rating bounds −u·S ≤ P, Q ≤ u·S force an out line to carry nothing, and the
-drop equation only holds where u = 1. The textbook big-M form
+Line health (see `compiler.line_state`) enters twice: the rating bounds
+−S ≤ P, Q ≤ S hold only where a line may carry flow (0 elsewhere), and the drop
+equation only where it is surely in service. The textbook big-M form
 |w_i − w_j − drop| ≤ M (1 − u) with M = v_max² − v_min² is implied by the voltage
 bounds when u = 0, so with u as data the rows of out lines are simply masked
-out and an island's voltages float within their limits. Reinforcement (a decision) adds exactly
-those big-M rows on the candidate lines, see `build_network`.
+out and an island's voltages float within their limits. Decisions (reinforcement,
+topology) add exactly those big-M rows on their lines, see `define_lindistflow`.
 
 Ratings use the paper's box |P| ≤ u·S, |Q| ≤ u·S with S the line's rating, else
 the network's cable rating, else the base power (a generous bound).
@@ -34,6 +34,7 @@ from linopy import Variable
 
 from gridc.compiler.builder import Builder
 from gridc.compiler.index import BUS, LINE, SCENARIO, TIME
+from gridc.compiler.line_state import LineStates
 from gridc.compiler.rows import Rows, gather, term
 
 FLOW_DIMS = (SCENARIO, TIME, LINE)
@@ -45,7 +46,6 @@ class NetworkVars:
     p: Variable  # line_p [kW]
     q: Variable  # line_q [kvar]
     w: Variable  # bus_w [p.u.²]
-    p_abs: Variable | None  # line_p_abs [kW], only with `penalty loss`
     outflow_p: Rows  # Σ_line A[bus, line] · P  [kW] on (scenario, time, bus)
     outflow_q: Rows  # [kvar]
 
@@ -80,24 +80,18 @@ def drop_coefficients(b: Builder) -> tuple[xr.DataArray, xr.DataArray]:
             xr.DataArray([k * ln.x_ohm for ln in net.lines], coords=coords))
 
 
-def build_network(b: Builder, with_abs_flow: bool = False,
-                  reinforced: Variable | None = None) -> NetworkVars:
-    """The flow blocks. `reinforced` y[line] ∈ {0, 1} (0 off the candidates, see
-    `compiler.investments`) makes a line's status u + (1 − u)·y: a reinforced line is in
-    service in every scenario and step. Where u = 0 on a candidate the ratings become
-    rows |P|, |Q| ≤ S·y and the drop a big-M pair |w_i − w_j − drop| ≤ M (1 − y)."""
-    u = b.data.availability
+def define_lindistflow(b: Builder, states: LineStates) -> NetworkVars:
+    """The flow blocks. A line carries flow where `states.on`; its drop equation holds
+    where `states.fixed`; on the cells of each switch (a reinforcement or a topology
+    decision y[line], see `compiler.line_state`) the ratings become rows |P|, |Q| ≤ S·y
+    and the drop a big-M pair |w_i − w_j − drop| ≤ M (1 − y) with M = w_max − w_min."""
+    on = states.on.astype(float)
     rating = line_ratings(b)
-    hard = None
-    if reinforced is not None:
-        cand = xr.DataArray(reinforced.upper.values > 0.5, coords=[b.idx.coords[LINE]])
-        hard = ((u < 0.5) & cand).transpose(*FLOW_DIMS)
-        u = xr.where(cand, 1.0, u).transpose(*FLOW_DIMS)  # bounds: ±S where y may be 1
-    limit = u * rating
+    limit = on * rating
     p = b.variable("line_p", FLOW_DIMS, -limit, limit, family="line ratings", source=LINE,
-                   unit="kW", relax_scale=u)
+                   unit="kW", relax_scale=on)
     q = b.variable("line_q", FLOW_DIMS, -limit, limit, family="line ratings", source=LINE,
-                   unit="kvar", relax_scale=u)
+                   unit="kvar", relax_scale=on)
     w_lo, w_up = voltage_limits(b)
     not_slack = xr.DataArray((b.idx.coords[BUS] != b.idx.slack_bus).astype(float),
                              coords=[b.idx.coords[BUS]])
@@ -109,32 +103,34 @@ def build_network(b: Builder, with_abs_flow: bool = False,
     flows = b.grid(*FLOW_DIMS)
     # w_from − w_to − kr·P − kx·Q
     drop = gather(flows, w, incidence, BUS) - term(flows, p, kr) - term(flows, q, kx)
-    served = (b.data.availability > 0.5).transpose(*FLOW_DIMS)
     b.constrain("voltage_drop", drop, "==", 0.0, family="voltage drop",
-                source=LINE, unit="p.u.²", mask=served)
-    if reinforced is not None and hard is not None and bool(hard.any()):
-        big_m = float(w_up.max() - w_lo.min())
+                source=LINE, unit="p.u.²", mask=states.fixed)
+    big_m = float(w_up.max() - w_lo.min())
+    for sw in states.switches:
         for name, flow in (("p", p), ("q", q)):
-            b.constrain(f"line_{name}_reinforced_up",
-                        term(flows, flow) - term(flows, reinforced, rating), "<=", 0.0,
-                        family="line ratings", source=LINE, unit="kW", mask=hard)
-            b.constrain(f"line_{name}_reinforced_dn",
-                        term(flows, flow) + term(flows, reinforced, rating), ">=", 0.0,
-                        family="line ratings", source=LINE, unit="kW", mask=hard)
-        b.constrain("voltage_drop_reinforced_up", drop + term(flows, reinforced, big_m), "<=",
-                    big_m, family="voltage drop", source=LINE, unit="p.u.²", mask=hard)
-        b.constrain("voltage_drop_reinforced_dn", drop - term(flows, reinforced, big_m), ">=",
-                    -big_m, family="voltage drop", source=LINE, unit="p.u.²", mask=hard)
-
-    p_abs = None
-    if with_abs_flow:
-        p_abs = b.variable("line_p_abs", FLOW_DIMS, 0.0, family="flow magnitude",
-                           source=LINE, unit="kW")
-        b.constrain("line_p_abs_pos", term(flows, p_abs) - term(flows, p), ">=", 0.0,
-                    family="flow magnitude", source=LINE, unit="kW")
-        b.constrain("line_p_abs_neg", term(flows, p_abs) + term(flows, p), ">=", 0.0,
-                    family="flow magnitude", source=LINE, unit="kW")
+            b.constrain(f"line_{name}_{sw.name}_up",
+                        term(flows, flow) - term(flows, sw.y, rating), "<=", 0.0,
+                        family="line ratings", source=LINE, unit="kW", mask=sw.mask)
+            b.constrain(f"line_{name}_{sw.name}_dn",
+                        term(flows, flow) + term(flows, sw.y, rating), ">=", 0.0,
+                        family="line ratings", source=LINE, unit="kW", mask=sw.mask)
+        b.constrain(f"voltage_drop_{sw.name}_up", drop + term(flows, sw.y, big_m), "<=",
+                    big_m, family="voltage drop", source=LINE, unit="p.u.²", mask=sw.mask)
+        b.constrain(f"voltage_drop_{sw.name}_dn", drop - term(flows, sw.y, big_m), ">=",
+                    -big_m, family="voltage drop", source=LINE, unit="p.u.²", mask=sw.mask)
     buses = b.grid(*BUS_DIMS)
-    return NetworkVars(p=p, q=q, w=w, p_abs=p_abs,
-                       outflow_p=gather(buses, p, incidence, LINE),
+    return NetworkVars(p=p, q=q, w=w, outflow_p=gather(buses, p, incidence, LINE),
                        outflow_q=gather(buses, q, incidence, LINE))
+
+
+def define_flow_magnitude(b: Builder, p: Variable) -> Variable:
+    """`line_p_abs` ≥ |P| [kW] (for `penalty loss`, seed 000's line-flow term β Σ |P|),
+    in either formulation."""
+    flows = b.grid(*FLOW_DIMS)
+    p_abs = b.variable("line_p_abs", FLOW_DIMS, 0.0, family="flow magnitude",
+                       source=LINE, unit="kW")
+    b.constrain("line_p_abs_pos", term(flows, p_abs) - term(flows, p), ">=", 0.0,
+                family="flow magnitude", source=LINE, unit="kW")
+    b.constrain("line_p_abs_neg", term(flows, p_abs) + term(flows, p), ">=", 0.0,
+                family="flow magnitude", source=LINE, unit="kW")
+    return p_abs

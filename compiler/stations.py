@@ -48,6 +48,7 @@ from linopy import LinearExpression, Variable
 from gridc.compiler.builder import Builder, sparse_sum
 from gridc.compiler.errors import compile_error
 from gridc.compiler.index import BUS, SCENARIO, TIME
+from gridc.compiler.pricing import PricedItem
 from gridc.dsl import ir
 from gridc.dsl import ir_planning as P
 
@@ -86,7 +87,7 @@ class StationVars:
     stock: Variable  # [scenario, time, css] kWh
     load_p: LinearExpression  # [scenario, time, bus]
     load_q: LinearExpression
-    land_annual: LinearExpression  # CNY/y
+    items: list[PricedItem]  # equipment, transformer and land of every site
     plan: StationPlan
     pack_kwh: float
 
@@ -171,10 +172,8 @@ def _fleet_sum(a: xr.DataArray, fleets: list[str]) -> xr.DataArray:
     return a.sel(fleet=fleets).sum("fleet") if fleets else a.isel(fleet=0) * 0.0
 
 
-def build_stations(b: Builder, inv: P.Stations, plan: StationPlan, parts: Any) -> StationVars:
+def define_stations(b: Builder, inv: P.Stations, plan: StationPlan) -> StationVars:
     """Equipment, schedules, station loads and costs of one sub-case."""
-    from gridc.compiler.adn import CostItem, crf
-
     m = b.model
     try:
         c1, c2, sw, stor = (_role(inv, r) for r in
@@ -259,23 +258,23 @@ def build_stations(b: Builder, inv: P.Stations, plan: StationPlan, parts: Any) -
             + stor.area_m2 * pack * packs)
     a_max = xr.DataArray([site[s].area_max_m2 for s in sites], coords=[sites])
     b.constrain("station_area", area, "<=", a_max, family="stations", source=CSS, unit="m²")
-    price = xr.DataArray([site[s].land_cny_per_m2 for s in sites], coords=[sites])
-    land = (crf(m, inv.land_life_y) * price * area).sum(CSS)
-
     at = b.idx.at_bus(CSS, [site[s].bus for s in sites])
     tan = math.tan(math.acos(tr.power_factor))
     load_p = sparse_sum(p_total, at, CSS, BUS)
-    for eq, size, unit in ((c1, n_c1.sum(), "units"), (c2, n_c2.sum(), "units"),
-                           (sw, n_sw.sum(), "units"), (stor, pack * packs.sum(), "kWh")):
-        parts.items.append(CostItem(eq.role, eq.name, crf(m, eq.costs.life_y) *
-                                    eq.costs.install_cny, eq.costs.maintain_cny_per_y,
-                                    size, unit))
-    parts.items.append(CostItem("transformer", "transformer", crf(m, tr.costs.life_y) *
-                                tr.costs.install_cny, tr.costs.maintain_cny_per_y,
-                                s_t.sum(), "kVA"))
+    items = [PricedItem(eq.role, eq.name, eq.costs, size, unit)
+             for eq, size, unit in ((c1, n_c1.sum(), "units"), (c2, n_c2.sum(), "units"),
+                                    (sw, n_sw.sum(), "units"),
+                                    (stor, pack * packs.sum(), "kWh"))]
+    items.append(PricedItem("transformer", "transformer", tr.costs, s_t.sum(), "kVA"))
+    # land (eq. 45): bought per m² at each site's price, "lasting" land_life years
+    for s_name in sites:
+        land = P.Costs(span=inv.span, install_cny=site[s_name].land_cny_per_m2,
+                       life_y=inv.land_life_y, basis="m2")
+        items.append(PricedItem("land", str(s_name), land, area.sel({CSS: [s_name]}).sum(),
+                                "m²"))
     return StationVars(n_c1=n_c1, n_c2=n_c2, n_sw=n_sw, packs=packs, trafo=y, area=area,
                        p_cs=p_cs, p_c2=p_c2, stock=stock, load_p=load_p, load_q=tan * load_p,
-                       land_annual=land, plan=plan, pack_kwh=pack)
+                       items=items, plan=plan, pack_kwh=pack)
 
 
 def _total(exprs: list[LinearExpression]) -> LinearExpression:

@@ -40,6 +40,7 @@ from linopy import LinearExpression, Variable
 from gridc.compiler.builder import Block, Builder, sparse_sum
 from gridc.compiler.errors import compile_error
 from gridc.compiler.index import BUS, LINE
+from gridc.compiler.pricing import PricedItem
 from gridc.dsl import ir
 from gridc.dsl import ir_planning as P
 
@@ -236,3 +237,18 @@ def _radial(b: Builder, built: Variable, possible: np.ndarray) -> None:
     out = sparse_sum(f_ft - f_tf, inc, LINE, BUS)
     b.constrain("radial_balance", out, "==", supply, family="topology", source=BUS,
                 unit="units")
+
+
+def line_items(model: ir.Model, topo: Topology) -> list[PricedItem]:
+    """Priced line length: Σ length · built over the candidates of each investment
+    (`existing` candidates are not priced)."""
+    if topo.built is None:
+        return []
+    out = []
+    for inv in line_builds(model):
+        lines = [c.line for c in topo.candidates if c.investment == inv.name and not c.existing]
+        if lines:
+            length = topo.length_km.sel(line=lines)
+            out.append(PricedItem("lines", inv.name, inv.costs,
+                                  (length * topo.built.sel(line=lines)).sum(), "km"))
+    return out

@@ -58,6 +58,29 @@ def _locate(m: ir.Model | None, span: Span, after: str | None, name: str,
     text = m.sources.get(span.file) if m is not None and after is not None else None
     if text is None:
         return span
+    token = re.escape(name)
+    if not after:
+        pattern = rf"(?<![\w.-])\"?({token})(?![\w.-])"
+    elif in_list:
+        pattern = rf"\b{after}\s*\[[^\]]*?(?<![\w.-])\"?({token})(?![\w.-])"
+    else:
+        pattern = rf"\b{after}\s+\"?({token})(?![\w.-])"
+    return _search(text, span, pattern)
+
+
+def _value_of(m: ir.Model, span: Span, key: str) -> Span:
+    """Narrow `span` (a statement with its block) to the value of its property `key`
+    (`power 0 .. 500 kW` -> `0 .. 500 kW`); `span` itself if `key` is not written."""
+    text = m.sources.get(span.file)
+    if text is None:
+        return span
+    pattern = (rf"(?m)(?:^|[{{,])[ \t]*{re.escape(key)}[ \t]+"
+               r"((?:(?!//|#)[^,}\n])*?)[ \t]*(?=,|}|//|#|\r?\n|$)")
+    return _search(text, span, pattern)
+
+
+def _search(text: str, span: Span, pattern: str) -> Span:
+    """The span of group 1 of the first match of `pattern` within `span` of `text`."""
     lines = text.splitlines(keepends=True)
     starts = [0]
     for ln in lines:
@@ -66,13 +89,6 @@ def _locate(m: ir.Model | None, span: Span, after: str | None, name: str,
         return span
     lo = starts[span.line - 1] + span.col - 1
     hi = starts[span.end_line - 1] + span.end_col - 1
-    token = re.escape(name)
-    if not after:
-        pattern = rf"(?<![\w.-])\"?({token})(?![\w.-])"
-    elif in_list:
-        pattern = rf"\b{after}\s*\[[^\]]*?(?<![\w.-])\"?({token})(?![\w.-])"
-    else:
-        pattern = rf"\b{after}\s+\"?({token})(?![\w.-])"
     found = re.compile(pattern).search(text, lo, hi)
     if found is None:
         return span
@@ -226,11 +242,69 @@ def check_investments(m: ir.Model, d: Collector) -> None:
         elif isinstance(inv, P.Stations):
             for s in inv.sites:
                 _ref(d, "station", s, sites, inv.span, m, "sites", in_list=True)
+        elif isinstance(inv, P.StorageBuild):
+            _ref(d, "bus", inv.bus, buses, inv.span, m, "at")
+            _check_storage_build(m, d, inv)
     for st in m.stations:
         _ref(d, "bus", st.bus, buses, st.span, m, "at")
         nodes = {n.id for a in m.areas for n in a.nodes}
         if st.road_node is not None and m.areas:
             _ref(d, "road node", st.road_node, nodes, st.span, m, "road_node")
+
+
+def _check_size(m: ir.Model, d: Collector, inv: P.StorageBuild, key: str, lo: float,
+                hi: float, unit: str) -> None:
+    """A size range of a storage investment: 0 <= min <= max and max > 0."""
+    where = _value_of(m, inv.span, key)
+    example = f"write e.g. '{key} 0 .. {500 if unit == 'kW' else 2000} {unit}'"
+    if lo < 0 or hi < 0:
+        d.error("GRID023", f"investment '{inv.name}': {key} must not be negative, found "
+                f"{lo:g} .. {hi:g} {unit}", where, help=example)
+    elif lo > hi:
+        d.error("GRID024", f"investment '{inv.name}': {key} lower bound {lo:g} {unit} exceeds "
+                f"upper bound {hi:g} {unit}", where, help="write the range as low .. high")
+    elif hi <= 0:
+        d.error("GRID023", f"investment '{inv.name}': the largest {key} must be positive, "
+                f"found {hi:g} {unit}", where, help=example)
+
+
+def _check_storage_build(m: ir.Model, d: Collector, inv: P.StorageBuild) -> None:
+    _check_size(m, d, inv, "power", inv.power_min_kw, inv.power_max_kw, "kW")
+    _check_size(m, d, inv, "energy", inv.energy_min_kwh, inv.energy_max_kwh, "kWh")
+    units = (inv.unit_kw, inv.unit_kwh)
+    if (inv.unit_kw is None) != (inv.unit_kwh is None):
+        d.error("GRID012", f"investment '{inv.name}': 'unit' needs both a power and an energy",
+                _value_of(m, inv.span, "unit"),
+                help="write e.g. 'unit 100 kW 400 kWh' (the battery is built in whole units "
+                     "of both), or leave 'unit' out for sizes chosen freely")
+    elif any(u is not None and u <= 0 for u in units):
+        d.error("GRID023", f"investment '{inv.name}': unit sizes must be positive, found "
+                f"{inv.unit_kw:g} kW {inv.unit_kwh:g} kWh", _value_of(m, inv.span, "unit"),
+                help="write e.g. 'unit 100 kW 400 kWh'")
+    if not 0 < inv.efficiency <= 1:
+        d.error("GRID023", f"investment '{inv.name}': an efficiency must lie in (0, 1], found "
+                f"{inv.efficiency:g}", _value_of(m, inv.span, "efficiency"),
+                help="write the one-way efficiency, e.g. 'efficiency 95 %'")
+    soc = f"{inv.soc_min:g} .. {inv.soc_max:g}"
+    if not 0 <= inv.soc_min <= 1 or not 0 <= inv.soc_max <= 1:
+        d.error("GRID023", f"investment '{inv.name}': soc {soc} must lie between 0 and 1",
+                _value_of(m, inv.span, "soc"), help="write e.g. 'soc 10 % .. 90 %'")
+    elif inv.soc_min > inv.soc_max:
+        d.error("GRID024", f"investment '{inv.name}': soc lower bound {inv.soc_min:g} exceeds "
+                f"upper bound {inv.soc_max:g}", _value_of(m, inv.span, "soc"),
+                help="write the range as low .. high")
+    elif not inv.soc_min <= inv.soc_init <= inv.soc_max:
+        d.error("GRID024", f"investment '{inv.name}': soc_init {inv.soc_init:g} lies outside "
+                f"soc {soc}", _value_of(m, inv.span, "soc_init"),
+                help=f"the initial state of charge must lie within soc {soc}")
+    if inv.wear_cny_per_kwh < 0:
+        d.error("GRID023", f"investment '{inv.name}': wear must not be negative, found "
+                f"{inv.wear_cny_per_kwh:g} CNY/kWh", _value_of(m, inv.span, "wear"))
+    if inv.power_costs is None and inv.energy_costs is None:
+        d.error("GRID012", f"investment '{inv.name}' needs an 'install' cost per kW of power "
+                "or per kWh of energy (or both)", inv.span,
+                help="add e.g. 'install 800 CNY/kW' and/or 'install 1200 CNY/kWh', "
+                     "with 'life 10 y'")
 
 
 def check_areas(m: ir.Model, d: Collector) -> None:

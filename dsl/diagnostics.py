@@ -49,6 +49,11 @@ CODES: dict[str, str] = {
     "GRID048": "invalid override path",
     "GRID049": "inconsistent model",
     "GRID050": "construct not supported by the compiler yet",
+    "GRID070": "line is both a reinforcement candidate and a topology decision",
+    "GRID071": "construct needs another power-flow formulation",
+    "GRID072": "statement does not shape the model",
+    "GRID073": "scenario set cannot be combined with stations",
+    "GRID074": "investment outside the strategy's plan space",
 }
 
 

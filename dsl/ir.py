@@ -95,6 +95,10 @@ class Economics(Node):
     discount: float = 0.08
     life_y: float = 30.0
     days_per_year: float = 365.0
+    # how investments are costed: "present_value" (seed 000: present value over `life_y`
+    # with replacements and residual value) or "annualised" (seed 001: install x CRF of
+    # the item's life + maintain per year + days_per_year x daily operation)
+    pricing: Literal["present_value", "annualised"] = "present_value"
 
 
 # ------------------------------------------------------------------ components
@@ -136,6 +140,18 @@ class Storage(Node):
     soc_max: float = 0.9
     soc_init: float = 0.5
     wear_cny_per_kwh: float = 0.0
+
+
+# ------------------------------------------------------------------ power flow
+
+FormulationName = Literal["lindistflow", "distflow"]
+
+
+class Formulation(Node):
+    """`formulation lindistflow|distflow`: the model's power-flow formulation
+    (LinDistFlow, lossless and linear; or DistFlow with losses, a cone relaxation)."""
+
+    name: FormulationName
 
 
 # ------------------------------------------------------------------ scenarios
@@ -214,6 +230,7 @@ class SolveOptions(Node):
     particles: int | None = None
     iterations: int | None = None
     objective: Literal["cost", "losses"] | None = None
+    formulation: FormulationName | None = None
 
 
 class Override(Node):
@@ -262,6 +279,7 @@ class Model(Node):
     imports: tuple[str, ...] = ()
     horizon: Horizon | None = None
     economics: Economics | None = None
+    formulation: Formulation | None = None
     networks: tuple[Network, ...] = ()
     profiles: tuple[Profile, ...] = ()
     loads: tuple[Load, ...] = ()

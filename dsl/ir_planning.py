@@ -2,7 +2,8 @@
 
 Investments are a tagged union on `kind`; each kind holds exactly the data its
 equations need (seed 000: reinforcement, mobile storage, EV replaceable batteries;
-seed 001: DG units, substation, candidate lines, charging/swapping stations).
+seed 001: DG units, substation, candidate lines, charging/swapping stations; and a
+stationary battery sized by the planner).
 Money is in CNY, powers in kW, energies in kWh, lengths in km, lives in years.
 """
 
@@ -183,8 +184,36 @@ class Stations(Node):
     count: CountBounds
 
 
+# ------------------------------------------------------------------ stationary storage
+
+
+class StorageBuild(Node):
+    """A stationary battery to build at a bus: its power rating and energy capacity are
+    chosen within the ranges, continuously and independently, or in whole units of
+    (`unit_kw`, `unit_kwh`) when both are given (power = n x unit_kw, energy = n x
+    unit_kwh, n whole)."""
+
+    kind: Literal["storage"] = "storage"
+    name: str
+    bus: str
+    power_min_kw: float = 0.0
+    power_max_kw: float
+    energy_min_kwh: float = 0.0
+    energy_max_kwh: float
+    unit_kw: float | None = None
+    unit_kwh: float | None = None
+    efficiency: float = 0.95  # one way
+    soc_min: float = 0.1
+    soc_max: float = 0.9
+    soc_init: float = 0.5
+    wear_cny_per_kwh: float = 0.0
+    power_costs: Costs | None = None  # per kW of power rating (basis "kW")
+    energy_costs: Costs | None = None  # per kWh of energy capacity (basis "kWh")
+
+
 Investment = Annotated[
-    Reinforcement | MobileStorage | EvBattery | DgUnits | Substation | LineBuild | Stations,
+    Reinforcement | MobileStorage | EvBattery | DgUnits | Substation | LineBuild | Stations
+    | StorageBuild,
     Field(discriminator="kind"),
 ]
 

@@ -33,7 +33,6 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import shortest_path
 
 from gridc.compiler import CompiledModel, compile_model
-from gridc.compiler.adn import AdnParts
 from gridc.compiler.distflow import add_cuts
 from gridc.compiler.index import BUS, LINE
 from gridc.runtime.solver import (
@@ -52,32 +51,30 @@ START_CUT_ROUNDS = 2
 
 def shortest_path_tree(compiled: CompiledModel) -> dict[str, bool]:
     """Candidate line -> built, for the shortest-path tree from the slack (by length)."""
-    parts: AdnParts = compiled.extension
     idx = compiled.index
     buses = idx.coords[BUS]
     lines = idx.network.lines
-    possible = parts.topology.status.values > 0.0
+    possible = compiled.topology_decision.status.values > 0.0
     fr = buses.get_indexer([ln.from_bus for ln in lines])
     to = buses.get_indexer([ln.to_bus for ln in lines])
-    length = np.maximum(parts.topology.length_km.values, 1e-6)
+    length = np.maximum(compiled.topology_decision.length_km.values, 1e-6)
     n = len(buses)
     graph = coo_matrix((length[possible], (fr[possible], to[possible])), shape=(n, n))
     _, pred = shortest_path(graph.tocsr(), directed=False,
                             indices=int(buses.get_loc(idx.slack_bus)),
                             return_predecessors=True)
     edges = {frozenset((int(pred[j]), j)) for j in range(n) if pred[j] >= 0}
-    decided = parts.topology.decided.values
+    decided = compiled.topology_decision.decided.values
     return {ln.id: frozenset((int(a), int(b))) in edges
             for ln, a, b, d in zip(lines, fr, to, decided) if d}
 
 
 def _set_lines(compiled: CompiledModel, lines: dict[str, bool] | None) -> None:
     """Fix (a dict) or free (None) the decided lines' `line_built` bounds."""
-    parts: AdnParts = compiled.extension
-    var = parts.topology.built
+    var = compiled.topology_decision.built
     assert var is not None
-    decided = parts.topology.decided
-    status = parts.topology.status
+    decided = compiled.topology_decision.decided
+    status = compiled.topology_decision.status
     var.lower = (status == 1.0).astype(float)  # free first: lower ≤ upper at every step
     var.upper = (status > 0.0).astype(float)
     if lines is None:
@@ -151,19 +148,20 @@ def plan_topology(compiled: CompiledModel, *, time_limit: float | None,
                   verbose: bool) -> tuple[dict[str, bool] | None, dict[str, Any]]:
     """Stages 1–3 of the module docstring for the sub-case of `compiled`; returns the
     candidate lines' built state (None: no feasible plan) and what each stage did."""
-    parts: AdnParts = compiled.extension
     started = time.perf_counter()
     options = {k: v for k, v in compiled.options.items() if k not in ("days", "cone")}
-    options.update(subcase=parts.subcase, forecast=parts.forecast, days="mean",
+    assert compiled.stations is not None
+    options.update(subcase=compiled.stations.subcase, forecast=compiled.stations.plan.forecast,
+                   days="mean",
                    cone="cuts")
-    plan = compile_model(parts.source_model, study=compiled.study.name or None, **options)
+    plan = compile_model(compiled.source_model, study=compiled.study.name or None, **options)
     info: dict[str, Any] = {"compile_s": time.perf_counter() - started}
     start_lines = shortest_path_tree(plan)
     _set_lines(plan, start_lines)
     common = {"threads": threads, "seed": seed, "verbose": verbose}
     first = solve_model(plan.model, gap=gap, time_limit=time_limit, **common)
     for _ in range(START_CUT_ROUNDS):
-        if not first.status.ok or add_cuts(plan.extension.builder, plan.extension.flow) == 0:
+        if not first.status.ok or add_cuts(plan.builder, plan.cone) == 0:
             break
         first = solve_model(plan.model, gap=gap, time_limit=time_limit, **common)
     info["start"] = {"status": first.status.value, "solve_s": first.solve_s,
@@ -185,8 +183,8 @@ def plan_topology(compiled: CompiledModel, *, time_limit: float | None,
                       "gap": second.gap}
     if not second.status.ok:
         return lines, info
-    built = plan.extension.topology.built.solution
-    decided = plan.extension.topology.decided.values
+    built = plan.topology_decision.built.solution
+    decided = plan.topology_decision.decided.values
     lines = {str(x): bool(v > 0.5) for x, v, d in zip(built[LINE].values, built.values,
                                                      decided) if d}
     info["plan_s"] = time.perf_counter() - started

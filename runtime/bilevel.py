@@ -56,6 +56,7 @@ from linopy import LinearExpression
 
 from gridc.compiler import compile_model
 from gridc.compiler.economics import PlanCosts
+from gridc.compiler.errors import compile_error
 from gridc.compiler.plan import Plan, plan_costs_of, plan_from_fixes
 from gridc.compiler.scenarios import scenario_list
 from gridc.compiler.study import ResolvedStudy, resolve_study
@@ -119,6 +120,14 @@ def plan_codec(study: ResolvedStudy) -> PlanCodec:
         hi.append(upper if pinned is None else pinned)
         return len(labels) - 1
 
+    other = [i for i in m.investments
+             if not isinstance(i, P.Reinforcement | P.MobileStorage | P.EvBattery)]
+    if other:
+        raise compile_error(m, "GRID074", f"the PSO strategy searches over reinforcement, "
+                            f"MESS and EV-RB plans; investment '{other[0].name}' "
+                            f"({other[0].kind}) is not part of its plan space", other[0].span,
+                            help="solve this study in extensive form (solve extensive), or "
+                            f"leave '{other[0].name}' out of it (without {other[0].name})")
     for inv in m.investments:
         pin = inv.name in fixed
         if isinstance(inv, P.Reinforcement):

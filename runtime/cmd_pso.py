@@ -43,14 +43,16 @@ from gridc.runtime.executor import make_executor
 from gridc.runtime.ioutil import atomic_write_text
 from gridc.runtime.problem import Problem
 from gridc.runtime.pso import IterationInfo
+from gridc.runtime.strategies import NAMES
 
 EXIT_OK, EXIT_MODEL, EXIT_INTERRUPTED = 0, 1, 130
 
 
 def add_arguments(p: argparse.ArgumentParser, seconds: Any) -> None:
     """The PSO options of `gridc solve` (`seconds` parses a positive duration)."""
-    p.add_argument("--strategy", choices=["extensive", "pso"],
-                   help="override the study's strategy")
+    p.add_argument("--strategy", choices=list(NAMES),
+                   help="override the study's strategy (see gridc.runtime.strategies: "
+                        "extensive picks plain, warm or exchange for the model)")
     p.add_argument("--workers", type=int, metavar="N",
                    help="pso / --all-studies: evaluate scenarios (studies) on a local Dask "
                         "cluster of N processes")

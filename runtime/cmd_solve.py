@@ -96,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
         problem.write_lp(args.lp, names=args.lp_names)
         out.print(f"wrote {args.lp}")
     result = problem.solve(time_limit=args.time_limit, gap=args.gap, threads=args.threads,
-                           seed=args.seed, verbose=args.verbose)
+                           seed=args.seed, verbose=args.verbose,
+                           strategy=None if args.strategy in (None, "pso") else args.strategy)
     print_summary(out, result.summary)
     if args.out:
         if result.ok:

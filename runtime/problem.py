@@ -21,9 +21,12 @@ from gridc.compiler import CompiledModel, compile_model
 from gridc.compiler.index import ModelIndex
 from gridc.compiler.study import ResolvedStudy
 from gridc.dsl import ir
+from gridc.runtime.bilevel import PsoRun, pso_settings, solve_pso
+from gridc.runtime.executor import make_executor
 from gridc.runtime.ioutil import atomic_write
-from gridc.runtime.results import Result, build_result
-from gridc.runtime.warmstart import solve_warm, start_from
+from gridc.runtime.results import Result
+from gridc.runtime.strategies import SolveSettings, solve
+from gridc.runtime.warmstart import start_from
 
 
 class Problem:
@@ -55,42 +58,43 @@ class Problem:
 
     def solve(self, time_limit: float | None = None, gap: float | None = None,
               threads: int | None = None, seed: int | None = None,
-              verbose: bool = False, start: xr.Dataset | None = None) -> Result:
-        """`start`: the solution dataset of a restriction of this study (e.g. the same
-        study without one investment), offered to HiGHS as a MIP start."""
+              verbose: bool = False, start: xr.Dataset | None = None,
+              strategy: str | None = None) -> Result:
+        """Solve with `strategy` (`runtime.strategies.STRATEGIES`: plain, warm, exchange;
+        None or "extensive": the default for what the model contains). `start`: the
+        solution dataset of a restriction of this study (e.g. the same study without one
+        investment), offered to HiGHS as a MIP start. For `pso` use `solve_pso`."""
         opts = self.study.solve
-        if self.compiled.extension is not None:  # ADN planning / loss studies (seed 001)
-            from gridc.runtime.adn import solve_planning
-            return solve_planning(
-                self.compiled, self._timings(),
-                time_limit=time_limit if time_limit is not None else opts.time_limit_s,
-                gap=gap if gap is not None else opts.gap,
-                threads=threads if threads is not None else opts.threads,
-                seed=seed if seed is not None else opts.seed, verbose=verbose)
-        outcome, warm = solve_warm(  # plain solve_model unless there are restrictions
-            self.model, self.compiled.restrictions,
+        settings = SolveSettings(
             time_limit=time_limit if time_limit is not None else opts.time_limit_s,
             gap=gap if gap is not None else opts.gap,
             threads=threads if threads is not None else opts.threads,
-            seed=seed if seed is not None else opts.seed,
-            verbose=verbose, start=None if start is None else start_from(self.model, start),
-            offset=self.compiled.objective_constant)
-        timings = self._timings()
-        if warm:
-            timings["phase1_s"] = warm["phase1_s"]
-        result = build_result(self.compiled, outcome, timings)
-        if warm:
-            result.summary["warm_start"] = warm
-            phase1 = warm["phase1_objective"]
-            shown = "-" if phase1 is None else \
-                f"{phase1 + self.compiled.objective_constant:,.0f}"
-            result.summary["notes"].append(
-                f"MIP start from the restricted model ({', '.join(warm['restrictions'])}): "
-                f"{warm['phase1_status']}, objective {shown}, {warm['phase1_s']:.1f} s")
-        if opts.strategy != "extensive":
-            result.summary["notes"].append(f"strategy '{opts.strategy}' is not available yet: "
-                                           "solved in extensive form")
-        return result
+            seed=seed if seed is not None else opts.seed, verbose=verbose,
+            start=None if start is None else start_from(self.model, start))
+        if strategy is None and opts.strategy == "pso":
+            strategy = "extensive"  # the study's pso runs through solve_pso
+        return solve(self.compiled, self._timings(), strategy, settings)
+
+    def solve_pso(self, *, workers: int | None = None, scheduler: str | None = None,
+                  particles: int | None = None, iterations: int | None = None,
+                  seed: int | None = None, gap: float | None = None,
+                  time_limit: float | None = None, threads: int = 1) -> PsoRun:
+        """The bi-level PSO over this study's plans (as `gridc solve --strategy pso`):
+        `workers`/`scheduler` as on the command line (default: serial), the swarm's
+        `particles`, `iterations` and `seed` (default: the study's `pso(...)`), `gap` and
+        `time_limit` of each scenario MILP. Needs the model's file (workers load it)."""
+        path = self.study.model.path
+        if not path:
+            raise ValueError("the PSO's workers load the model from its file: this model "
+                             "has none (load it with gridc.load)")
+        settings = pso_settings(self.study, particles, iterations, seed)
+        executor = make_executor(workers, scheduler)
+        try:
+            return solve_pso(path, self.study.name or None, executor,
+                             model=self.compiled.source_model, settings=settings, gap=gap,
+                             time_limit=time_limit, threads=threads)
+        finally:
+            executor.close()
 
     def _timings(self) -> dict[str, float]:
         timings = {"compile_s": self.compiled.compile_s}

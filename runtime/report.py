@@ -58,6 +58,11 @@ def summary_table(s: dict[str, Any]) -> Table:
                   f"constraints, {size['binaries']:,} binaries")
     tm = s.get("timings", {})
     t.add_row("time", ", ".join(f"{k.removesuffix('_s')} {v:.2f} s" for k, v in tm.items()))
+    pr = s.get("pricing")
+    if pr and pr.get("rule") != "daily":
+        t.add_row("present value", _money(pr.get("present_value_cny")))
+        t.add_row("annual equivalent", _money(pr.get("annual_equivalent_cny_per_y"))
+                  + " per year")
     for note in s.get("notes", []):
         t.add_row("note", note)
     return t
@@ -79,9 +84,9 @@ def print_summary(console: Console, s: dict[str, Any]) -> None:
     if s.get("planning"):  # seed 000: the plan and its costs (Tables 1-2)
         from gridc.runtime.plan_report import print_planning
         print_planning(console, s)
-    if s.get("adn") or s.get("cone") or s.get("subcases"):  # seed 001: Tables 5-7
-        from gridc.runtime.adn_report import print_adn
-        print_adn(console, s)
+    if s.get("planning_items") or s.get("network") or s.get("cone") or s.get("subcases"):
+        from gridc.runtime.network_report import print_network
+        print_network(console, s)
 
 
 def print_diagnosis(console: Console, d: Diagnosis) -> None:

@@ -148,8 +148,19 @@ def build_summary(compiled: CompiledModel, outcome: SolveOutcome, ds: xr.Dataset
         "scenarios": {str(s): float(p) for s, p in zip(prob[SCENARIO].values, prob.values)},
         "size": {"variables": int(m.nvars), "constraints": int(m.ncons),
                  "binaries": int(m.binaries.nvars)},
-        "notes": list(compiled.notes),
+        "notes": [],
+        "formulation": compiled.formulation,
+        "objective_kind": compiled.objective_kind,
     }
+    if compiled.objective_kind == "cost":
+        totals = compiled.pricing.totals(objective)
+        summary["pricing"] = {
+            "rule": compiled.pricing.rule,
+            "objective_is": {"present_value": "present value over the economics life, CNY",
+                             "annualised": "annual cost, CNY per year",
+                             "daily": "expected cost of one day, CNY"}[compiled.pricing.rule],
+            "present_value_cny": totals["present_value"],
+            "annual_equivalent_cny_per_y": totals["annual_equivalent"]}
     if not outcome.status.ok:
         return summary
     dt = compiled.index.step_h
@@ -170,9 +181,11 @@ def build_result(compiled: CompiledModel, outcome: SolveOutcome,
                  timings: dict[str, float]) -> Result:
     """Read the solution (if usable) off the solved linopy model."""
     ok = outcome.status.ok
-    const = compiled.objective_constant
-    objective = outcome.objective + const if ok and outcome.objective is not None else None
-    bound = outcome.bound + const if outcome.bound is not None else None
+    const, scale = compiled.objective_constant, compiled.objective_scale
+    # the solver's objective is scale × (CNY or kWh) without the constant
+    objective = (outcome.objective + const) / scale \
+        if ok and outcome.objective is not None else None
+    bound = (outcome.bound + const) / scale if outcome.bound is not None else None
     ds = solution_dataset(compiled) if ok else xr.Dataset()
     costs: dict[str, float] = {}
     by_scenario: dict[str, dict[str, float]] = {}

@@ -92,7 +92,8 @@ CASES = [("case1", "S1+S3"), ("case2", "CS@S2+SCS@S3")]
 def test_station_equations_hold_at_the_solution(study: str, subcase: str) -> None:
     problem, result = _solved(study, subcase)
     assert result.ok
-    sv = problem.compiled.extension.stations
+    assert problem.compiled.stations is not None
+    sv = problem.compiled.stations.vars
     inv = _stations(study)
     plan = sv.plan
     peak = plan.peak  # [fleet, css] over every typical day
@@ -113,7 +114,7 @@ def test_station_equations_hold_at_the_solution(study: str, subcase: str) -> Non
     swaps = plan.energy.sel(fleet="sev") * xr_mask(plan.has_scs, stock)
     assert (stock.roll(time=1) - swaps >= -1e-6).all()
     # transformer (eq. 44) and land (eq. 45)
-    table = {r["station"]: r for r in result.summary["adn"]["stations"]}
+    table = {r["station"]: r for r in result.summary["planning_items"]["stations"]}
     eq = {e.role: e for e in inv.equipment}
     tr = inv.transformer
     for k, site in enumerate(plan.sites):
@@ -145,15 +146,16 @@ def test_network_limits_cone_and_costs(study: str, subcase: str) -> None:
     assert s["voltage"]["max"]["v_pu"] <= net.v_max_pu + 1e-6
     assert abs(s["cone"]["loss_error"]) < 5e-3  # must hold: < 0.5 %
     assert s["cone"]["voltage_error_pu"] < 1e-3
-    adn = s["adn"]
-    costs = adn["costs"]
-    terms = ("construction", "energy_purchase", "operation_maintenance", "ev_carbon")
-    assert costs["total"] == pytest.approx(sum(costs[k] for k in terms))
-    assert result.objective == pytest.approx(costs["total"], rel=1e-6)
-    assert costs["operation_maintenance"] == pytest.approx(
-        sum(it["maintain"] for it in adn["items"]), rel=1e-9)
+    costs, items = s["costs"], s["planning_items"]
+    terms = ("construction", "operation", "maintenance", "ev_carbon")  # annualised pricing
+    assert s["pricing"]["rule"] == "annualised"
+    assert result.objective == pytest.approx(sum(costs[k] for k in terms), rel=1e-6)
+    assert s["pricing"]["annual_equivalent_cny_per_y"] == result.objective
+    assert costs["maintenance"] == pytest.approx(
+        sum(it["maintain"] for it in items["items"]), rel=1e-9)
     # EV carbon: D · c_CO2 · E (eq. 40), E from the forecast of the sub-case
-    carbon = adn["network"]["ev_carbon_t_per_year"]
+    carbon = items["ev_carbon_t_per_year"]
     assert costs["ev_carbon"] == pytest.approx(130.0 * carbon)
-    assert len(adn["lines_built"]) == len(net.buses) - 1  # radial, from the given tree
-    assert math.isfinite(adn["network"]["losses_kw_mean"])
+    # radial, from the given tree
+    assert len(s["network"]["lines_built"]) == len(net.buses) - 1
+    assert math.isfinite(s["network"]["losses_kw_mean"])

@@ -132,9 +132,9 @@ def generation_grammar(text: str) -> str:
 _GEN_GRAMMAR = Lark(generation_grammar(grammar_text()), parser="lalr")
 _TERMINALS = {t.name: t.pattern.to_regexp() for t in _GEN_GRAMMAR.terminals}
 
-STATEMENT_WORDS = ["model", "import", "horizon", "economics", "network", "profile", "load",
-                   "generator", "storage", "invest", "scenarios", "penalty", "price", "area",
-                   "fleet", "travel", "station", "study", "sweep"]
+STATEMENT_WORDS = ["model", "import", "horizon", "economics", "formulation", "network",
+                   "profile", "load", "generator", "storage", "invest", "scenarios", "penalty",
+                   "price", "area", "fleet", "travel", "station", "study", "sweep"]
 WORDS = [
     *STATEMENT_WORDS, "base", "slack", "voltage", "buses", "lines", "ties", "p", "q",
     "priority", "p_max", "p_min", "power", "energy", "soc", "soc_init", "efficiency", "wear",
@@ -144,6 +144,7 @@ WORDS = [
     "carbon", "type", "count", "candidates", "sites", "depot", "install", "maintain",
     "region", "nodes", "kW", "kV", "MVA", "kvar", "kWh", "ohm", "km", "h", "y", "pu", "CNY",
     "kCNY", "Yuan", "a", "b", "x1", "n.m", "ev_battery.evs", "mess.MESS2", "history",
+    "pricing", "present_value", "annualised", "lindistflow", "distflow", "unit", "objective",
 ]
 _IDENT = st.tuples(st.sampled_from("abxyzAB_"), st.text("abcxyzAB_019", max_size=5)).map("".join)
 _NUMBERS = ["0", "1", "2", "10", "33", "0.5", "12.66", "1e3", "-1", "-0", "+3", ".5", "1E-3",
@@ -417,8 +418,12 @@ def valid_models(draw: st.DrawFn) -> str:
     out.append(f'model m{draw(st.integers(0, 99))} "round trip"' + draw(comment))
     out.append(f"horizon {steps} h step 1 h")
     if draw(st.booleans()):
+        pricing = draw(st.sampled_from(["", ", pricing present_value", ", pricing annualised"]))
         out.append("economics { currency CNY, discount " + num(0, 20) + " %, life "
-                   + num(1, 50) + " y }")
+                   + num(1, 50) + " y" + pricing + " }")
+    if draw(st.booleans()):
+        out.append("formulation " + draw(st.sampled_from(["lindistflow", "distflow"]))
+                   + draw(comment))
     profile = [num(0, 1.5) for _ in range(steps)]
     wrap = draw(st.sampled_from([", ", ",\n    ", " , "]))
     out.append(f"profile shape = [{wrap.join(profile)}]" + draw(comment))
@@ -476,10 +481,51 @@ def valid_models(draw: st.DrawFn) -> str:
             out.append(head + draw(comment) + "\n" + body + "\n}")
         else:
             out.append(head + " " + sep.join(props) + " }")
+    builds = [f"b{k}" for k in range(draw(st.integers(0, 2)))]
+    for name in builds:
+        out.append(_storage_build(draw, num, name, draw(st.integers(1, n)), sep, comment))
     if draw(st.booleans()):
         out.append(f"penalty shed {num(0, 20)} CNY/kWh weighted by priority")
+    with_study: bool = draw(st.booleans())
+    if builds or with_study:
+        solve = draw(st.sampled_from(["", "formulation lindistflow", "formulation distflow",
+                                      "gap 1 %, formulation distflow"]))
+        out.append(f"study base {{ {solve} }}" if solve else "study base {}")
+        if builds:
+            out.append(f"study lean extends base {{ without {draw(st.sampled_from(builds))} }}")
     blank = draw(st.sampled_from(["\n", "\n\n"]))
     return blank.join(out) + "\n"
+
+
+def _storage_build(draw: st.DrawFn, num: Any, name: str, bus: int, sep: str,
+                   comment: st.SearchStrategy[str]) -> str:
+    """`invest NAME : storage at BUS { ... }` with random sizes, units and cost lines."""
+    def size(lo: float, hi: float, units: list[tuple[str, float]]) -> str:
+        unit = draw(st.sampled_from(units))[0]
+        if draw(st.booleans()):
+            return f"{num(lo, hi)} {unit}"
+        return f"0 .. {num(lo, hi)} {unit}"
+
+    props = [f"power {size(1, 900, POWER_UNITS)}", f"energy {size(1, 3000, ENERGY_UNITS)}"]
+    if draw(st.booleans()):
+        energy_unit = draw(st.sampled_from(ENERGY_UNITS))[0]
+        props.append(f"unit {num(1, 200)} kW {num(1, 800)} {energy_unit}")
+    if draw(st.booleans()):
+        props += [f"efficiency {num(0.5, 1)}", "soc 10 % .. 90 %", "soc_init 50 %",
+                  f"wear {num(0, 0.1)} CNY/kWh"]
+    costs = draw(st.sampled_from([("kW",), ("kWh",), ("kW", "kWh"), ("kWh", "kW")]))
+    for basis in costs:
+        money = draw(st.sampled_from(["CNY", "kCNY", "kYuan"]))
+        props.append(f"install {num(0, 2)} {money}/{basis}")
+        if draw(st.booleans()):
+            props.append(f"maintain {num(0, 20)} CNY/{basis}/y")
+    props.append(f"life {num(1, 30)} y")
+    props = draw(st.permutations(props))
+    head = f"invest {name} : storage at {bus} {{"
+    if "\n" in sep or draw(st.booleans()):
+        return head + draw(comment) + "\n" + "\n".join("  " + p + draw(comment) for p in props) \
+            + "\n}"
+    return head + " " + sep.join(props) + " }"
 
 
 @fuzz_settings(80)

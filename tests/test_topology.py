@@ -122,7 +122,7 @@ def test_cheapest_radial_network_is_the_minimum_spanning_tree() -> None:
     model = parse(SMALL, "small.grid")
     result = _solve(SMALL)
     assert result.ok
-    adn = result.summary["adn"]
+    adn = result.summary["network"]
     built = adn["lines_built"]
     buses = [b.id for b in model.network().buses]
     pos = {b: k for k, b in enumerate(buses)}
@@ -139,7 +139,7 @@ def test_cheapest_radial_network_is_the_minimum_spanning_tree() -> None:
     for f, t in cand:
         w[pos[f], pos[t]] = math.dist(coords[f], coords[t])
     mst = float(minimum_spanning_tree(w).sum())
-    assert adn["network"]["line_km"] == pytest.approx(mst, rel=1e-6)
+    assert adn["line_km"] == pytest.approx(mst, rel=1e-6)
 
 
 def test_existing_candidate_stays_built() -> None:
@@ -151,8 +151,8 @@ def test_existing_candidate_stays_built() -> None:
         text = text.replace(f"    {row}\n", f"    {row}  {'yes' if row == 'b     f' else 'no'}\n")
     result = _solve(text)
     assert result.ok
-    assert "b-f" not in result.summary["adn"]["lines_open"]
-    assert len(result.summary["adn"]["lines_built"]) == 4  # b-f is on but not a decision
+    assert "b-f" not in result.summary["network"]["lines_open"]
+    assert len(result.summary["network"]["lines_built"]) == 4  # b-f is on but not a decision
 
 
 def _pandapower_losses(open_lines: set[str]) -> tuple[float, np.ndarray]:
@@ -174,7 +174,7 @@ def _pandapower_losses(open_lines: set[str]) -> tuple[float, np.ndarray]:
 def test_reconfiguration_reproduces_the_published_optimum(study: str) -> None:
     result = _solve(str(MODELS / "ieee33_reconfig.grid"), study)
     assert result.ok
-    adn, cone = result.summary["adn"], result.summary["cone"]
+    adn, cone = result.summary["network"], result.summary["cone"]
     losses = result.objective
     if study == "reconfig":
         assert set(adn["lines_open"]) == PUBLISHED_OPEN

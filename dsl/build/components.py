@@ -12,6 +12,7 @@ from gridc.dsl.build.reader import (
     read_file,
     to_float,
     to_numbers,
+    to_word,
     unit_help,
 )
 from gridc.dsl.syntax import Atom, Stmt
@@ -78,11 +79,35 @@ def build_economics(ctx: Context, st: Stmt) -> ir.Economics | None:
     discount = b.quantity("discount", FRACTION, default=0.08, check=in_unit_interval)
     life = b.quantity("life", LIFETIME, default=30.0, check=positive)
     days = b.quantity("days_per_year", FRACTION, default=365.0, check=positive)
+    pricing = b.word("pricing", PRICINGS, default="present_value", listed=True)
     b.finish()
-    if None in (discount, life, days):
+    if None in (discount, life, days, pricing):
         return None
     return ir.Economics(span=st.span, currency=currency or "CNY", discount=discount,
-                        life_y=life, days_per_year=days)
+                        life_y=life, days_per_year=days, pricing=pricing)
+
+
+PRICINGS = ("present_value", "annualised")
+FORMULATIONS = ("lindistflow", "distflow")
+
+
+def build_formulation(ctx: Context, st: Stmt) -> ir.Formulation | None:
+    """`formulation lindistflow` or `formulation distflow`."""
+    a = st.atoms
+    if len(a) != 2 or st.block is not None:
+        if len(a) < 2:
+            where, problem = st.span, "'formulation' needs a word"
+        elif len(a) > 2:
+            where, problem = a[2].span, "'formulation' takes one word"
+        else:
+            where, problem = st.block_span or st.span, "'formulation' takes no block"
+        ctx.error("GRID014", problem, where,
+                  help="write 'formulation lindistflow' or 'formulation distflow'")
+        return None
+    name = to_word(ctx, a[1], FORMULATIONS, "formulation", listed=True)
+    if name is None:
+        return None
+    return ir.Formulation(span=st.span, name=name)  # type: ignore[arg-type]
 
 
 PROFILE_UNITS = (FRACTION, PRICE_ENERGY, POWER, ENERGY)

@@ -8,10 +8,18 @@ from gridc.dsl import ir_planning as P
 from gridc.dsl.build.columns import Col, read_columns
 from gridc.dsl.build.components import efficiency, in_unit_interval, non_negative, positive
 from gridc.dsl.build.head import Head, read_head
-from gridc.dsl.build.reader import Block, Context
+from gridc.dsl.build.reader import (
+    KIND_WORDS,
+    REQUIRED,
+    Block,
+    Context,
+    to_float,
+    to_range,
+    unit_help,
+)
 from gridc.dsl.diagnostics import did_you_mean
 from gridc.dsl.spans import Span
-from gridc.dsl.syntax import Stmt
+from gridc.dsl.syntax import Atom, Stmt
 from gridc.dsl.units import (
     AREA,
     AREA_PER_ENERGY,
@@ -31,9 +39,12 @@ from gridc.dsl.units import (
     PRICE_POWER,
     PRICE_POWER_YEAR,
     Expect,
+    UnitError,
+    factor,
 )
 
-USAGE = "invest NAME : reinforcement|mobile_storage|ev_battery|dg|substation|lines|stations { ... }"
+USAGE = ("invest NAME : reinforcement|mobile_storage|ev_battery|dg|substation|lines|stations"
+         "|storage { ... }")
 
 _BASIS: dict[str, tuple[Expect, Expect]] = {
     "each": (MONEY, MONEY_PER_YEAR),
@@ -179,6 +190,148 @@ def _dg(ctx: Context, st: Stmt, head: Head, b: Block) -> P.DgUnits | None:
                      power_factor=pf)
 
 
+# ------------------------------------------------------------------ stationary storage
+
+#: the cost lines of a storage investment, told apart by their unit: per kW of power
+#: rating or per kWh of energy capacity
+_STORAGE_COSTS = {"install": (PRICE_POWER, PRICE_ENERGY_CAP),
+                  "maintain": (PRICE_POWER_YEAR, PRICE_ENERGY_CAP_YEAR)}
+_STORAGE_BASES = ("kW", "kWh")
+_STORAGE_EXAMPLES = {"install": ("800 CNY/kW", "1200 CNY/kWh"),
+                     "maintain": ("10 CNY/kW/y", "2 CNY/kWh/y")}
+
+
+def _dimension(ctx: Context, atom: Atom, options: tuple[Expect, Expect], key: str,
+               example: str) -> int | None:
+    """Which of the two `options` the value's unit is (0 or 1); None after reporting a
+    value that is neither."""
+    a, b = options
+    if atom.kind != "number":
+        found = KIND_WORDS.get(atom.kind, atom.kind)
+        ctx.error("GRID014", f"'{key}' expects {a.what} or {b.what}, found {found}", atom.span,
+                  help=f"write e.g. {example}")
+        return None
+    if atom.unit is None:
+        ctx.error("GRID022", f"missing unit: expected {a.what} or {b.what}", atom.span,
+                  help=f"write it with its unit, e.g. {example}")
+        return None
+    for i, expect in enumerate(options):
+        try:
+            factor(atom.unit, expect)
+            return i
+        except UnitError as err:
+            if err.code != "GRID021":  # an unknown unit, not one of the other kind
+                ctx.error(err.code, str(err), atom.span, help=unit_help(err, atom.unit))
+                return None
+    ctx.error("GRID021", f"'{atom.unit}' is neither {a.what} nor {b.what}", atom.span,
+              help=f"write e.g. {example}")
+    return None
+
+
+def _size(b: Block, key: str, expect: Expect) -> tuple[float, float] | None:
+    """`power 0 .. 500 kW` (the range to choose in) or `power 500 kW` (min = max)."""
+    atom = b.value_atom(key, f"0 .. {expect.example}")
+    if not isinstance(atom, Atom):
+        return None
+    if atom.kind == "range":
+        return to_range(b.ctx, atom, expect, non_negative)
+    value = to_float(b.ctx, atom, expect, non_negative)
+    return None if value is None else (value, value)
+
+
+def _unit_sizes(ctx: Context, b: Block) -> tuple[float | None, float | None] | None:
+    """`unit 100 kW 400 kWh`: one whole unit's power and energy ((None, None) without
+    `unit`; that both are given is a semantic check, see `gridc.dsl.checks`)."""
+    st = b.first("unit")
+    if st is None:
+        return None, None
+    usage = "write e.g. 'unit 100 kW 400 kWh' (the battery is built in whole units of both)"
+    atoms = st.atoms[1:]
+    if not atoms or len(atoms) > 2 or st.block is not None:
+        ctx.error("GRID014", "'unit' takes a power and an energy",
+                  atoms[2].span if len(atoms) > 2 else st.span, help=usage)
+        return None
+    sizes: list[float | None] = [None, None]
+    for atom in atoms:
+        i = _dimension(ctx, atom, (POWER, ENERGY), "unit", "'unit 100 kW 400 kWh'")
+        if i is None:
+            return None
+        if sizes[i] is not None:
+            ctx.error("GRID014", f"'unit' gives {('a power', 'an energy')[i]} twice", atom.span,
+                      help=usage)
+            return None
+        sizes[i] = to_float(ctx, atom, (POWER, ENERGY)[i], positive)
+        if sizes[i] is None:
+            return None
+    return sizes[0], sizes[1]
+
+
+def _storage_costs(ctx: Context, b: Block) -> tuple[P.Costs | None, P.Costs | None] | None:
+    """(per kW, per kWh) costs: each `install`/`maintain` line counts for the power
+    rating or for the energy capacity as its unit says; `life` is shared. Neither is
+    (None, None): that at least one is given is a semantic check."""
+    n_errors = len(ctx.diags.items)
+    by_basis: dict[str, list[Stmt]] = {basis: [] for basis in _STORAGE_BASES}
+    for key, options in _STORAGE_COSTS.items():
+        for st in b.all(key):
+            per_kw, per_kwh = _STORAGE_EXAMPLES[key]
+            example = f"'{key} {per_kw}' (per kW of power) or '{key} {per_kwh}' (per kWh of " \
+                      "energy)"
+            if len(st.atoms) != 2 or st.block is not None:
+                ctx.error("GRID014", f"'{key}' takes one value",
+                          st.atoms[2].span if len(st.atoms) > 2 else st.span,
+                          help=f"write e.g. {example}, one per line")
+                continue
+            i = _dimension(ctx, st.atoms[1], options, key, example)
+            if i is not None:
+                by_basis[_STORAGE_BASES[i]].append(st)
+    for k, (basis, stmts) in enumerate(list(by_basis.items())):
+        if stmts and all(s.keyword != "install" for s in stmts):
+            by_basis[basis] = []
+            ctx.error("GRID012", f"{b.what} has a 'maintain' per {basis} but no 'install' "
+                      f"per {basis}", stmts[0].atoms[0].span,
+                      help=f"add e.g. 'install {_STORAGE_EXAMPLES['install'][k]}' (or "
+                           f"'install 0 CNY/{basis}' if it costs nothing to install)")
+    needed = any(by_basis.values()) or b.has("install")
+    before = len(ctx.diags.items)
+    b.quantity("life", LIFETIME, check=positive, default=REQUIRED if needed else None)
+    if len(ctx.diags.items) > before:
+        return None
+    life = b.by_key.get("life", [])[:1]
+    found: list[P.Costs | None] = []
+    for basis, stmts in by_basis.items():
+        # each basis is read by the shared `costs` helper, from its own lines and `life`
+        sub = Block(ctx, [*stmts, *life], b.owner, f"{b.what} (per {basis})")
+        found.append(costs(sub, basis, stmts[0].span) if stmts else None)
+    if len(ctx.diags.items) > n_errors:
+        return None
+    return found[0], found[1]
+
+
+def _storage(ctx: Context, st: Stmt, head: Head, b: Block) -> P.StorageBuild | None:
+    power = _size(b, "power", POWER)
+    energy = _size(b, "energy", ENERGY)
+    unit = _unit_sizes(ctx, b)
+    eff = b.quantity("efficiency", FRACTION, default=0.95, check=efficiency)
+    soc = b.range("soc", FRACTION, default=(0.1, 0.9), check=in_unit_interval)
+    soc_init = b.quantity("soc_init", FRACTION, default=None, check=in_unit_interval)
+    wear = b.quantity("wear", PRICE_ENERGY, default=0.0, check=non_negative)
+    c = _storage_costs(ctx, b)
+    b.finish()
+    if head.at is None:
+        ctx.error("GRID012", f"investment{head.named} needs a bus: 'at BUS'", st.span,
+                  help="write e.g. 'invest bess : storage at 18 { ... }'")
+    if power is None or energy is None or unit is None or soc is None or c is None \
+            or None in (eff, wear, head.at):
+        return None
+    return P.StorageBuild(
+        span=st.span, name=head.name, bus=head.at, power_min_kw=power[0],
+        power_max_kw=power[1], energy_min_kwh=energy[0], energy_max_kwh=energy[1],
+        unit_kw=unit[0], unit_kwh=unit[1], efficiency=eff, soc_min=soc[0], soc_max=soc[1],
+        soc_init=soc_init if soc_init is not None else (soc[0] + soc[1]) / 2,
+        wear_cny_per_kwh=wear, power_costs=c[0], energy_costs=c[1])
+
+
 def _substation(ctx: Context, st: Stmt, head: Head, b: Block) -> P.Substation | None:
     ratings = b.numbers("ratings", POWER)
     existing = b.quantity("existing", POWER, default=0.0, check=non_negative)
@@ -287,6 +440,7 @@ BUILDERS: dict[str, Callable[[Context, Stmt, Head, Block], object]] = {
     "substation": _substation,
     "lines": _lines,
     "stations": _stations,
+    "storage": _storage,
 }
 
 

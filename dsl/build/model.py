@@ -18,6 +18,7 @@ from gridc.dsl.syntax import Document, Stmt, parse_document
 STATEMENTS: dict[str, tuple[str, Callable[[Context, Stmt], Any], bool]] = {
     "horizon": ("horizon", components.build_horizon, True),
     "economics": ("economics", components.build_economics, True),
+    "formulation": ("formulation", components.build_formulation, True),
     "network": ("networks", network.build_network, False),
     "profile": ("profiles", components.build_profile, False),
     "load": ("loads", components.build_load, False),

@@ -94,6 +94,10 @@ class Block:
                            found[1].atoms[0].span, help="keep one of them")
         return found[0] if found else None
 
+    def first(self, key: str) -> Stmt | None:
+        """The statement of a property read by hand (GRID013 if it is given twice)."""
+        return self._one(key)
+
     def all(self, key: str) -> list[Stmt]:
         self.accepted.add(key)
         self.repeatable.add(key)
@@ -139,11 +143,11 @@ class Block:
         return to_int(self.ctx, atom, minimum)
 
     def word(self, key: str, choices: Iterable[str] | None = None,
-             default: Any = REQUIRED) -> Any:
+             default: Any = REQUIRED, listed: bool = False) -> Any:
         atom = self.value_atom(key, next(iter(choices or ["name"])), default)
         if not isinstance(atom, Atom):
             return atom
-        return to_word(self.ctx, atom, choices, key)
+        return to_word(self.ctx, atom, choices, key, listed)
 
     def ref(self, key: str, default: Any = REQUIRED) -> Any:
         atom = self.value_atom(key, "1", default)
@@ -277,7 +281,9 @@ def to_int(ctx: Context, atom: Atom, minimum: int = 0) -> int | None:
 
 
 def to_word(ctx: Context, atom: Atom, choices: Iterable[str] | None,
-            key: str | None = None) -> str | None:
+            key: str | None = None, listed: bool = False) -> str | None:
+    """A name among `choices`; with `listed`, the help of a misspelt word also names
+    every choice (for short, closed lists such as `pricing` or `formulation`)."""
     if atom.kind not in ("name", "kw"):
         _wrong(ctx, atom, "a name")
         return None
@@ -287,9 +293,19 @@ def to_word(ctx: Context, atom: Atom, choices: Iterable[str] | None,
         if word not in options:
             what = key or "kind"
             ctx.error("GRID015", f"unknown {what} '{word}'", atom.span,
-                      help=did_you_mean(word, options, f"{what}s"))
+                      help=choice_help(word, options, what) if listed
+                      else did_you_mean(word, options, f"{what}s"))
             return None
     return word
+
+
+def choice_help(word: str, options: list[str], what: str) -> str:
+    """'did you mean 'x'? (`what` is one of: a, b)', or just the list."""
+    listing = f"{what} is " + " or ".join(f"'{o}'" for o in options)
+    close = did_you_mean(word, options, what)
+    if not close.startswith("did you mean"):
+        return listing
+    return close if all(f"'{o}'" in close for o in options) else f"{close} ({listing})"
 
 
 def to_range(ctx: Context, atom: Atom, expect: Expect,

@@ -7,7 +7,7 @@ from typing import Any
 
 from gridc.dsl import ir
 from gridc.dsl.build.columns import Col, read_columns
-from gridc.dsl.build.components import in_unit_interval, non_negative, positive
+from gridc.dsl.build.components import FORMULATIONS, in_unit_interval, non_negative, positive
 from gridc.dsl.build.head import read_head
 from gridc.dsl.build.reader import KIND_WORDS, Block, Context, read_file, ref_text, to_float, to_int
 from gridc.dsl.diagnostics import did_you_mean
@@ -174,11 +174,12 @@ def _scaling(ctx: Context, st: Stmt) -> ir.Scaling | None:
 
 # ------------------------------------------------------------------ studies
 
-STUDY_USAGE = "study NAME [extends BASE] { solve extensive, gap 0.5 %, without mess, ... }"
+STUDY_USAGE = ("study NAME [extends BASE] { solve extensive, gap 0.5 %, formulation distflow, "
+               "without mess, ... }")
 
 
 def _solve(ctx: Context, b: Block) -> ir.SolveOptions | None:
-    keys = ("solve", "gap", "time_limit", "threads", "seed", "objective")
+    keys = ("solve", "gap", "time_limit", "threads", "seed", "objective", "formulation")
     if not [k for k in keys if b.has(k)]:  # (a list: every key is marked as accepted)
         return None
     span = b.owner
@@ -219,13 +220,14 @@ def _solve(ctx: Context, b: Block) -> ir.SolveOptions | None:
     threads = b.integer("threads", default=None, minimum=1)
     seed = b.integer("seed", default=None)
     objective = b.word("objective", ("cost", "losses"), default=None)
+    formulation = b.word("formulation", FORMULATIONS, default=None, listed=True)
     if not ok:
         return None
     return ir.SolveOptions(span=span, strategy=strategy, gap=gap,  # type: ignore[arg-type]
                            time_limit_s=tl * 3600.0 if tl is not None else None,
                            threads=threads, seed=seed if seed is not None else extra.get("seed"),
                            particles=extra.get("particles"), iterations=extra.get("iterations"),
-                           objective=objective)
+                           objective=objective, formulation=formulation)
 
 
 def _plain(ctx: Context, atom: Atom, unit: str | None) -> float | None:

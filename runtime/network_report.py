@@ -1,7 +1,8 @@
-"""Terminal tables of ADN planning results (seed 001, Tables 5–7) and of loss studies.
+"""Terminal tables of planning results: priced items, stations, network, cone, sub-cases.
 
-Views of `summary["adn"]`, `summary["cone"]` and `summary["subcases"]` (built by
-`gridc.runtime.adn`); money in kYuan per year as in the seed's tables.
+Views of `summary["planning_items"]`, `["network"]`, `["pricing"]`, `["cone"]` and
+`["subcases"]` (built by `gridc.runtime.strategies`). Under `annualised` pricing the cost
+table is seed 001's Table 5 (kYuan per year); stations are Table 6, the network Table 7.
 """
 
 from __future__ import annotations
@@ -39,17 +40,28 @@ def cone_table(c: dict[str, Any]) -> Table:
     return t
 
 
-def cost_table(a: dict[str, Any]) -> Table:
+def cost_table(s: dict[str, Any]) -> Table:
+    """Annual cost terms (Table 5 layout) of an annualised model, kYuan/y."""
     t = Table(title="annual comprehensive cost (kYuan/y, Table 5)", title_justify="left")
     t.add_column("term")
     t.add_column("kYuan/y", justify="right")
-    names = {"total": "annual comprehensive cost F", "construction": "construction",
-             "energy_purchase": "energy purchase", "operation_maintenance":
-             "operation-maintenance", "ev_carbon": "carbon trading of EVs"}
-    costs = a["costs"]
-    for key in ("total", "construction", "energy_purchase", "operation_maintenance",
-                "ev_carbon"):
-        t.add_row(names[key], _k(costs.get(key)))
+    costs = s.get("costs", {})
+    t.add_row("annual comprehensive cost F", _k(s.get("objective")))
+    names = {"construction": "construction", "operation": "energy purchase and operation",
+             "maintenance": "operation-maintenance", "ev_carbon": "carbon trading of EVs"}
+    for key, label in names.items():
+        if key in costs:
+            t.add_row(label, _k(costs[key]))
+    return t
+
+
+def items_table(p: dict[str, Any]) -> Table:
+    t = Table(title="priced items at the solution", title_justify="left")
+    for col in ("item", "of", "size", "install CNY", "annualised CNY/y", "O&M CNY/y"):
+        t.add_column(col, justify="left" if col in ("item", "of") else "right")
+    for it in p["items"]:
+        t.add_row(it["group"], it["name"], f"{it['size']:,.2f} {it['unit']}",
+                  f"{it['install']:,.0f}", f"{it['capital']:,.0f}", f"{it['maintain']:,.0f}")
     return t
 
 
@@ -65,27 +77,33 @@ def station_table(a: dict[str, Any]) -> Table:
     return t
 
 
-def network_table(a: dict[str, Any]) -> Table:
-    n = a["network"]
+def network_table(s: dict[str, Any]) -> Table:
+    n = s.get("network", {})
+    p = s.get("planning_items", {})
+    sizes = p.get("sizes", {})
     t = Table(title="network (Table 7)", show_header=False, title_justify="left")
     t.add_column("item", style="bold")
     t.add_column("value")
-    if "wt_kw" in n:
-        t.add_row("WT", f"{n['wt_kw']:,.0f} kW")
-        t.add_row("PV", f"{n['pv_kw']:,.0f} kW")
-        t.add_row("substation", f"{n['substation_kva'] / 1000:,.0f} MVA")
-    t.add_row("line length", f"{n['line_km']:.4f} km")
-    if "ev_carbon_t_per_year" in n:
-        t.add_row("EV carbon", f"{n['ev_carbon_t_per_year']:,.4f} t/y")
-    if a.get("distance_km_per_day"):
+    for key, label, unit, k in (("wt", "WT", "kW", 1.0), ("pv", "PV", "kW", 1.0),
+                                ("substation", "substation", "MVA", 1e-3)):
+        if key in sizes:
+            t.add_row(label, f"{sizes[key] * k:,.0f} {unit}")
+    if "line_km" in n:
+        t.add_row("line length", f"{n['line_km']:.4f} km")
+    if "ev_carbon_t_per_year" in p:
+        t.add_row("EV carbon", f"{p['ev_carbon_t_per_year']:,.4f} t/y")
+    if p.get("distance_km_per_day"):
         t.add_row("EV driving", ", ".join(f"{k} {v:,.1f} km/day"
-                                          for k, v in a["distance_km_per_day"].items()))
-    t.add_row("voltage", f"{n['v_min_pu']:.4f} .. {n['v_max_pu']:.4f} p.u.")
-    t.add_row("losses", f"{n['losses_kw_mean']:,.2f} kW mean, {n['losses_kw_peak']:,.2f} kW "
-              "peak")
-    if a.get("objective") == "losses" or len(a.get("lines_open", [])) <= 10:
-        t.add_row("lines open", ", ".join(a.get("lines_open", [])) or "-")
-    t.add_row("lines built", ", ".join(a.get("lines_built", [])) or "-")
+                                          for k, v in p["distance_km_per_day"].items()))
+    if "v_min_pu" in n:
+        t.add_row("voltage", f"{n['v_min_pu']:.4f} .. {n['v_max_pu']:.4f} p.u.")
+        t.add_row("losses", f"{n['losses_kw_mean']:,.2f} kW mean, "
+                  f"{n['losses_kw_peak']:,.2f} kW peak")
+    if "lines_open" in n and (s.get("objective_kind") == "losses"
+                              or len(n["lines_open"]) <= 10):
+        t.add_row("lines open", ", ".join(n["lines_open"]) or "-")
+    if "lines_built" in n:
+        t.add_row("lines built", ", ".join(n["lines_built"]) or "-")
     return t
 
 
@@ -103,16 +121,18 @@ def subcase_table(rows: list[dict[str, Any]]) -> Table:
     return t
 
 
-def print_adn(console: Console, s: dict[str, Any]) -> None:
-    """Every ADN table the summary holds."""
+def print_network(console: Console, s: dict[str, Any]) -> None:
+    """Every planning and network table the summary holds."""
     if s.get("subcases"):
         console.print(subcase_table(s["subcases"]))
-    a = s.get("adn")
-    if a:
-        if "costs" in a:
-            console.print(cost_table(a))
-        if a.get("stations"):
-            console.print(station_table(a))
-        console.print(network_table(a))
+    p = s.get("planning_items")
+    if p:
+        if s.get("pricing", {}).get("rule") == "annualised":
+            console.print(cost_table(s))
+        console.print(items_table(p))
+        if p.get("stations"):
+            console.print(station_table(p))
+    if s.get("network") or p:
+        console.print(network_table(s))
     if s.get("cone"):
         console.print(cone_table(s["cone"]))
