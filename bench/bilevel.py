@@ -105,9 +105,9 @@ def extensive(path: Path, time_limit: float) -> dict[str, Any]:
 def pso(path: Path, workers: int, particles: int | None, iterations: int | None,
         seed: int | None) -> dict[str, Any]:
     import gridc
-    from gridc.compiler.study import resolve_study
-    from gridc.runtime.bilevel import pso_settings, solve_pso
+    from gridc.compiler.core.study import resolve_study
     from gridc.runtime.executor import DaskExecutor
+    from gridc.runtime.strategies.bilevel import pso_settings, solve_pso
 
     model = gridc.load(path)
     settings = pso_settings(resolve_study(model, "method1_pso"), particles, iterations, seed)

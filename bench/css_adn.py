@@ -7,7 +7,8 @@
 
 Parts:
 
-1. the polyhedral cone (`compiler.cone`): per number of levels ν, the rows and columns one
+1. the polyhedral cone (`compiler.formulations.cone`): per number of levels ν, the rows and
+columns one
    rotated cone costs, the guaranteed dilation (1/cos(π/2^ν))² − 1, the dilation measured on
    10,000 random directions (`planar_polygon_norm`, both stages), and what the dilation
    means for DistFlow: the largest undershoot of ℓ (≈ dilation/4 p.u. at v ≈ 1) and the
@@ -33,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def cone_table(levels: list[int]) -> list[dict[str, Any]]:
-    from gridc.compiler.cone import planar_polygon_norm, rotated_accuracy, rotated_rows
+    from gridc.compiler.formulations.cone import planar_polygon_norm, rotated_accuracy, rotated_rows
 
     rng = np.random.default_rng(0)
     ang = rng.uniform(0, 2 * np.pi, 10_000)
@@ -66,7 +67,7 @@ def reconfiguration(levels: list[int]) -> list[dict[str, Any]]:
 
 def case(study: str, subcase: str | None, time_limit: float) -> dict[str, Any]:
     import gridc
-    from gridc.compiler.ev_forecast import forecast
+    from gridc.data.ev_forecast import forecast
 
     model = gridc.load(ROOT / "models" / "css_adn.grid")
     started = time.perf_counter()

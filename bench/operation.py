@@ -20,8 +20,8 @@ reports, for that size:
 
     parse       gridc.load of the generated text and CSVs
     compile     gridc.compile (IR -> linopy model)
-    hand-over   gridc.runtime.solver.hand_over, what solve_model does: the solver's
-                matrices read from the model (gridc.runtime.matrices), one passModel
+    hand-over   gridc.runtime.backend.solver.hand_over, what solve_model does: the solver's
+                matrices read from the model (gridc.runtime.backend.matrices), one passModel
     linopy      linopy's own hand-over (Model.solve(io_api="direct"): sanitize, then
                 highspy addVars / changeColsCost / addRows), for comparison
     data floor  the same model built by hand from its data with numpy (read the CSV
@@ -269,7 +269,7 @@ def floor_data(size: Size, folder: Path, relax: bool = False):  # type: ignore[n
     if not relax:
         integrality[col("on").ravel()] = 1
 
-    # costs: probability x (price x dt), as gridc.compiler.costs weighs them
+    # costs: probability x (price x dt), as gridc.compiler.formulations.operating_costs weighs them
     ps = prob[:, None, None]
     cost = np.zeros(n_col)
     cost[col("abs")] = ps * (LOSS * dt)
@@ -406,7 +406,7 @@ def run_one(size: Size, time_limit: float, gap: float, relax: bool, threads: int
 
     import gridc
     import gridc.runtime.problem  # imported before timing: compile time, not import time
-    from gridc.runtime.solver import hand_over, highs_options
+    from gridc.runtime.backend.solver import hand_over, highs_options
 
     clock = Clock()
     opts = highs_options(time_limit, gap, threads, None, False)
@@ -419,8 +419,8 @@ def run_one(size: Size, time_limit: float, gap: float, relax: bool, threads: int
         binaries = int(m.binaries.nvars)
         if relax:
             m.variables.relax()  # the LP relaxation: binaries become continuous in [0, 1]
-        # the hand-over exactly as gridc.runtime.solver.solve_model does it: the
-        # solver's matrices (`runtime.matrices`), one passModel (`hand_over`)
+        # the hand-over exactly as gridc.runtime.backend.solver.solve_model does it: the
+        # solver's matrices (`runtime.backend.matrices`), one passModel (`hand_over`)
         handed = best_of(clock, "handover", lambda: hand_over(m, opts))
         h = handed.highs
         # for comparison: linopy's own hand-over (Model.solve(io_api="direct"): sanitize,

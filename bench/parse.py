@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
 
         t0 = time.perf_counter()
         before = os.times()
-        proc = subprocess.run([sys.executable, "-m", "gridc.runtime.cli", "check", str(path)],
+        proc = subprocess.run([sys.executable, "-m", "gridc.cli.main", "check", str(path)],
                               capture_output=True, text=True, cwd=directory)
         sub_s = time.perf_counter() - t0
         after = os.times()
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
 
         before = os.times()
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "gridc.runtime.cli", "--version"], check=True,
+        subprocess.run([sys.executable, "-m", "gridc.cli.main", "--version"], check=True,
                        capture_output=True)
         start_s = time.perf_counter() - t0
         after = os.times()

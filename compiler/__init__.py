@@ -5,9 +5,10 @@
     compiled.costs        # {"grid": expr, "installation": expr, ...} named cost terms, CNY
     compiled.index        # coordinates, incidence, label -> .grid span
 
-One compile path (`compiler.assemble`) for every model; one module per component
+One compile path (`compiler.core.assemble`) for every model; one module per component
 family, each with one entry point (`define_*`); the power-flow formulation is chosen in
-`compiler.formulation`, the cost mechanism in `compiler.pricing`. The compiler never
+`compiler.formulations.flow`, the cost mechanism in `compiler.formulations.pricing`. The compiler
+never
 imports the runtime and never solves.
 
 Names of the main blocks (variables / constraints) and their units:
@@ -30,12 +31,12 @@ dg_units            dg                         units (DG sizing)
 storage_*_size      storage                    kW, kWh (storage investment)
 =================== ========================== ===========================
 
-Options: `elastic=True` builds the diagnosis variant (see `compiler.builder`).
+Options: `elastic=True` builds the diagnosis variant (see `compiler.core.builder`).
 """
 
 from __future__ import annotations
 
-from gridc.compiler.assemble import KNOWN_OPTIONS, compile_model
-from gridc.compiler.compiled import CompiledModel
+from gridc.compiler.core.assemble import KNOWN_OPTIONS, compile_model
+from gridc.compiler.core.compiled import CompiledModel
 
 __all__ = ["KNOWN_OPTIONS", "CompiledModel", "compile_model"]

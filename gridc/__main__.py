@@ -1,3 +1,3 @@
-from gridc.runtime.cli import main
+from gridc.cli.main import main
 
 raise SystemExit(main())

@@ -1,7 +1,7 @@
 """Explain an infeasible model: which constraint families, at which `.grid` sources.
 
 The model is compiled again in elastic mode (`compile_model(..., elastic=True)`,
-see `gridc.compiler.builder`): nodal balance, voltage limits, line ratings,
+see `gridc.compiler.core.builder`): nodal balance, voltage limits, line ratings,
 generator minimum output and storage SOC limits get non-negative slacks, and the
 objective is their weighted sum. Solving that always-feasible problem shows the
 least relaxation that would make the model feasible. Every non-zero slack is
@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 
 from gridc.compiler import compile_model
-from gridc.compiler.index import SCENARIO, TIME
+from gridc.compiler.core.index import SCENARIO, TIME
 from gridc.dsl import ir
-from gridc.runtime.solver import SolveStatus, solve_model
+from gridc.runtime.backend.solver import SolveStatus, solve_model
 
 #: slacks below this are solver noise
 TOL = 1e-6

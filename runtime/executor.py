@@ -4,7 +4,8 @@ running Dask cluster — behind one two-method interface.
     with make_executor(workers=2) as ex:          # LocalCluster, 2 processes
         results = ex.submit_many(fn, items)      # list, in the order of `items`
 
-Why one interface: the bi-level search (`gridc.runtime.bilevel`) submits a batch of
+Why one interface: the bi-level search (`gridc.runtime.strategies.bilevel`) submits a
+batch of
 independent scenario MILPs per PSO iteration and needs their results *in
 submission order*, whatever finished first, so that the swarm sees the same
 scores in the same order, hence proposes the same plans, on every back-end. The

@@ -6,7 +6,7 @@ EV-RB capacity in kWh (Table 3). `cost_rows(compiled, costs, objective, bound)`
 gives Table 2's rows: installation, replacement and residual (present values),
 annual maintenance and operation, and the total comprehensive cost
 CRF × objective = CRF (C_ins + C_rep − C_rec) + C_om + C_op, the equivalent
-annual cost (CRF = 1 / PVF, see `gridc.compiler.economics`).
+annual cost (CRF = 1 / PVF, see `gridc.data.economics`).
 
 `line_status(compiled, ds)` is the line health with the solved reinforcement
 applied (u + (1 − u)·y): reports must use it, since a reinforced line stays in
@@ -20,8 +20,8 @@ from typing import Any
 import xarray as xr
 
 from gridc.compiler import CompiledModel
-from gridc.compiler.economics import capital_recovery_factor
-from gridc.compiler.index import LINE
+from gridc.compiler.core.index import LINE
+from gridc.data.economics import capital_recovery_factor
 from gridc.dsl import ir
 from gridc.dsl import ir_planning as P
 

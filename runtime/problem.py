@@ -18,15 +18,15 @@ import xarray as xr
 from linopy import LinearExpression
 
 from gridc.compiler import CompiledModel, compile_model
-from gridc.compiler.index import ModelIndex
-from gridc.compiler.study import ResolvedStudy
+from gridc.compiler.core.index import ModelIndex
+from gridc.compiler.core.study import ResolvedStudy
 from gridc.dsl import ir
-from gridc.runtime.bilevel import PsoRun, pso_settings, solve_pso
+from gridc.runtime.backend.warmstart import start_from
 from gridc.runtime.executor import make_executor
 from gridc.runtime.ioutil import atomic_write
 from gridc.runtime.results import Result
-from gridc.runtime.strategies import SolveSettings, solve
-from gridc.runtime.warmstart import start_from
+from gridc.runtime.strategies.bilevel import PsoRun, pso_settings, solve_pso
+from gridc.runtime.strategies.registry import SolveSettings, solve
 
 
 class Problem:
@@ -60,7 +60,7 @@ class Problem:
               threads: int | None = None, seed: int | None = None,
               verbose: bool = False, start: xr.Dataset | None = None,
               strategy: str | None = None) -> Result:
-        """Solve with `strategy` (`runtime.strategies.STRATEGIES`: plain, warm, exchange;
+        """Solve with `strategy` (`runtime.strategies.registry.STRATEGIES`: plain, warm, exchange;
         None or "extensive": the default for what the model contains). `start`: the
         solution dataset of a restriction of this study (e.g. the same study without one
         investment), offered to HiGHS as a MIP start. For `pso` use `solve_pso`."""
@@ -71,9 +71,14 @@ class Problem:
             threads=threads if threads is not None else opts.threads,
             seed=seed if seed is not None else opts.seed, verbose=verbose,
             start=None if start is None else start_from(self.model, start))
-        if strategy is None and opts.strategy == "pso":
-            strategy = "extensive"  # the study's pso runs through solve_pso
-        return solve(self.compiled, self._timings(), strategy, settings)
+        asked_pso = strategy is None and opts.strategy == "pso"
+        result = solve(self.compiled, self._timings(), "extensive" if asked_pso else strategy,
+                       settings)
+        if asked_pso:  # say so: the study asked for the bi-level search
+            result.summary["notes"].append(
+                "the study asks for the PSO strategy; solve() ran its extensive form "
+                f"({result.summary['strategy']}); Problem.solve_pso runs the search")
+        return result
 
     def solve_pso(self, *, workers: int | None = None, scheduler: str | None = None,
                   particles: int | None = None, iterations: int | None = None,

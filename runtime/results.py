@@ -30,11 +30,11 @@ import numpy as np
 import xarray as xr
 
 from gridc.compiler import CompiledModel
-from gridc.compiler.index import BUS, SCENARIO, TIME
-from gridc.compiler.scenarios import energized
+from gridc.compiler.core.index import BUS, SCENARIO, TIME
+from gridc.compiler.core.scenarios import energized
+from gridc.runtime.backend.solver import SolveOutcome, SolveStatus
 from gridc.runtime.ioutil import atomic_write, atomic_write_text
 from gridc.runtime.planning import cost_rows, decisions, line_status
-from gridc.runtime.solver import SolveOutcome, SolveStatus
 
 SHED_BLOCKS = ("bus_shed_p", "load_shed_p")
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from gridc.runtime.cli import main
+from gridc.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 BAD = ROOT / "tests" / "bad"

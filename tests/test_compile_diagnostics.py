@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gridc.runtime.cli import main
+from gridc.cli.main import main
 
 FEEDER = (Path(__file__).resolve().parent / "models" / "feeder8.grid").read_text()
 

@@ -11,8 +11,8 @@ import pytest
 import xarray as xr
 
 from gridc.compiler import compile_model
-from gridc.compiler.builder import sparse_sum
-from gridc.compiler.study import resolve_study
+from gridc.compiler.core.builder import sparse_sum
+from gridc.compiler.core.study import resolve_study
 from gridc.dsl import GridError, ir, parse
 
 NET = """model m

@@ -1,4 +1,5 @@
-"""The polyhedral cone of `compiler.cone` against its stated accuracy, on random points.
+"""The polyhedral cone of `compiler.formulations.cone` against its stated accuracy, on random
+points.
 
 The construction is solved as an LP (HiGHS via linopy) over a batch of random points at
 once: for fixed (x₁, x₂) the smallest t it accepts must satisfy t ≤ ‖x‖ ≤ (1 + ε) t (outer
@@ -18,7 +19,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from gridc.compiler.cone import (
+from gridc.compiler.formulations.cone import (
     add_planar_cone,
     add_rotated_cone,
     add_tangent_planes,

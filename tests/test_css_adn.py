@@ -25,10 +25,10 @@ import numpy as np
 import pytest
 
 import gridc
-from gridc.compiler.ev_forecast import forecast
-from gridc.compiler.stations import prepare, subcases
+from gridc.compiler.families.stations import prepare, subcases
+from gridc.data.ev_forecast import forecast
 from gridc.dsl import ir_planning as P
-from gridc.runtime.adn_plan import shortest_path_tree
+from gridc.runtime.strategies.topology_search import shortest_path_tree
 
 MODEL = Path(__file__).resolve().parents[1] / "models" / "css_adn.grid"
 
@@ -44,7 +44,7 @@ def _forecast() -> Any:
 
 
 def _stations(study: str) -> P.Stations:
-    from gridc.compiler.study import resolve_study
+    from gridc.compiler.core.study import resolve_study
 
     m = resolve_study(_model(), study).model
     return next(i for i in m.investments if isinstance(i, P.Stations))
@@ -57,7 +57,7 @@ def test_subcases_are_the_site_combinations() -> None:
 
 
 def test_case1_emits_less_ev_carbon_than_case2() -> None:
-    from gridc.compiler.study import resolve_study
+    from gridc.compiler.core.study import resolve_study
 
     carbon = {}
     for study in ("case1", "case2"):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from gridc.cli.main import main
 from gridc.dsl import parse
-from gridc.runtime.cli import main
 from gridc.runtime.diagnose import diagnose
 
 # A 4-bus feeder without shedding (no `penalty shed`): demand is hard.

@@ -180,7 +180,7 @@ def test_study_formulation_is_a_solve_option() -> None:
 
 
 def test_study_formulation_is_inherited_through_extends() -> None:
-    from gridc.compiler.study import resolve_study
+    from gridc.compiler.core.study import resolve_study
 
     m = model("study base { formulation distflow }\n"
               "study child extends base { objective losses }\n"

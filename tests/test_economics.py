@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import gridc
-from gridc.compiler.economics import capital_recovery_factor, item_coefficients
-from gridc.compiler.plan import Plan, PlanError, plan_costs_of, plan_from_fixes
+from gridc.compiler.core.plan import Plan, PlanError, plan_costs_of, plan_from_fixes
+from gridc.data.economics import capital_recovery_factor, item_coefficients
 from gridc.dsl import ir_planning as P
 
 MODEL = Path(__file__).parents[1] / "models" / "ieee33_resilience.grid"

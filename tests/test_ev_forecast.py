@@ -15,10 +15,10 @@ import pytest
 import xarray as xr
 from scipy import stats
 
-from gridc.compiler.ev_forecast import Forecast, ForecastError, forecast
-from gridc.compiler.ev_travel import CHAIN_STOPS, AreaIndex, Trips, frozen
+from gridc.cli.main import main
+from gridc.data.ev_forecast import Forecast, ForecastError, forecast
+from gridc.data.ev_travel import CHAIN_STOPS, AreaIndex, Trips, frozen
 from gridc.dsl import ir, load, parse
-from gridc.runtime.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 AREA = ROOT / "models" / "css_adn_area.grid"
@@ -233,7 +233,7 @@ def test_chunks_of_days_and_kept_trips_agree(model: ir.Model,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """Days simulated in several chunks: the same result with or without the trips kept,
     and the concatenated trips renumber vehicles consistently."""
-    import gridc.compiler.ev_forecast as ef
+    import gridc.data.ev_forecast as ef
 
     monkeypatch.setattr(ef, "CHUNK_VEHICLES", 1000)  # 5 days per chunk
     a = forecast(model, days=12, keep_trips=True)

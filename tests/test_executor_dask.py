@@ -24,8 +24,8 @@ import pytest
 from distributed import Client
 from test_pso import write_tiny
 
-from gridc.runtime import bilevel
 from gridc.runtime.executor import DaskExecutor, SerialExecutor, make_executor
+from gridc.runtime.strategies import bilevel
 
 warnings.filterwarnings("ignore", module="linopy")
 

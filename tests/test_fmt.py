@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 from lark import Lark
 
+from gridc.cli.main import main as gridc_main
 from gridc.dsl import GridError, parse
 from gridc.dsl.fmt import format_text
 from gridc.dsl.syntax import grammar_text
 from gridc.runtime import ioutil
-from gridc.runtime.cli import main as gridc_main
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = sorted((ROOT / "models").glob("*.grid"))

@@ -34,11 +34,11 @@ from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 from lark import Lark
 
+from gridc.cli.main import main as gridc_main
 from gridc.dsl import GridError, ir, parse
 from gridc.dsl.diagnostics import Collector
 from gridc.dsl.fmt import format_document, format_text
 from gridc.dsl.syntax import Atom, Stmt, grammar_text, parse_document
-from gridc.runtime.cli import main as gridc_main
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = sorted((ROOT / "models").glob("*.grid"))

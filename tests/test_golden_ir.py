@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
+from gridc.cli.main import main as gridc_main
 from gridc.dsl import load
-from gridc.runtime.cli import main as gridc_main
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).resolve().parent / "golden"

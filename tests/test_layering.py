@@ -1,7 +1,13 @@
-"""Layering: each room of gridc imports only what it may (see ARCHITECTURE).
+"""Layering: each room of gridc imports only what it may (docs/architecture.md).
 
-    dsl/       text -> IR      never linopy, highspy, xarray, gridc.compiler, gridc.runtime
-    compiler/  IR -> problem   never gridc.runtime, argparse, rich, highspy; never solves
+    dsl/       text -> IR          never linopy, highspy, xarray, or a later room
+    data/      scenario data       never linopy, highspy, gridc.compiler/runtime/cli
+    compiler/  IR -> problem       never gridc.runtime/cli, argparse, rich, highspy; never solves
+    runtime/   problem -> result   never gridc.cli, argparse, rich; highspy and linopy's
+                                   internals only in runtime/backend/
+    cli/       commands, views     anything
+
+and the flow is one-way without cycles, deferred imports included (`test_no_import_cycles`).
 
 The check reads every file with `ast` (nothing is imported or executed), resolves
 relative imports against the file's package, and also sees `importlib.import_module`
@@ -21,15 +27,23 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 #: room directory -> (installed package, forbidden modules, forbidden call names)
+LATER = {"dsl": ("gridc.data", "gridc.compiler", "gridc.runtime", "gridc.cli"),
+         "data": ("gridc.compiler", "gridc.runtime", "gridc.cli"),
+         "compiler": ("gridc.runtime", "gridc.cli"),
+         "runtime": ("gridc.cli",)}
 RULES: dict[str, tuple[str, tuple[str, ...], frozenset[str]]] = {
-    "dsl": ("gridc.dsl",
-            ("linopy", "highspy", "xarray", "gridc.compiler", "gridc.runtime"),
-            frozenset()),
+    "dsl": ("gridc.dsl", ("linopy", "highspy", "xarray", *LATER["dsl"]), frozenset()),
+    "data": ("gridc.data", ("linopy", "highspy", *LATER["data"]), frozenset()),
     "compiler": ("gridc.compiler",
-                 ("gridc.runtime", "argparse", "rich", "highspy", "linopy.solvers"),
+                 (*LATER["compiler"], "argparse", "rich", "highspy", "linopy.solvers"),
                  # linopy's Model.solve, highspy's Highs / passModel / run, a generic optimize
                  frozenset({"solve", "Highs", "passModel", "optimize", "available_solvers"})),
+    "runtime": ("gridc.runtime", (*LATER["runtime"], "argparse", "rich"), frozenset()),
 }
+#: solver internals: only runtime/backend/ may import these
+INTERNALS = ("highspy", "linopy.io", "linopy.solvers", "linopy.constants", "linopy.matrices")
+ROOMS = {"dsl": "gridc.dsl", "data": "gridc.data", "compiler": "gridc.compiler",
+         "runtime": "gridc.runtime", "cli": "gridc.cli", "gridc": "gridc"}
 
 
 @dataclass(frozen=True)
@@ -121,6 +135,83 @@ def test_room_respects_layering(room: str) -> None:
     assert not violations, "layering violated:\n" + "\n".join(map(str, violations))
 
 
+def test_solver_internals_only_in_the_backend() -> None:
+    found: list[Violation] = []
+    for path in sorted((ROOT / "runtime").rglob("*.py")):
+        if "backend" in path.relative_to(ROOT / "runtime").parts:
+            continue
+        module = module_name(path, ROOT / "runtime", "gridc.runtime")
+        found += check_source(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)),
+                              module, INTERNALS, is_package=path.name == "__init__.py")
+    assert not found, "solver internals outside runtime/backend:\n" + "\n".join(map(str, found))
+
+
+def import_graph() -> dict[str, set[str]]:
+    """gridc module -> the gridc modules it imports (anywhere in the file)."""
+    files: dict[str, Path] = {}
+    for room, package in ROOMS.items():
+        for path in (ROOT / room).rglob("*.py"):
+            files[module_name(path, ROOT / room, package)] = path
+    graph: dict[str, set[str]] = {}
+    for module, path in files.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = {name for _, name in _imports(tree, module, path.name == "__init__.py")}
+        # `from gridc.compiler import x` names module gridc.compiler.x or a symbol of
+        # gridc.compiler: either way the edge goes to the longest known module prefix
+        targets = set()
+        for name in names:
+            parts = name.split(".")
+            for k in range(len(parts), 0, -1):
+                if ".".join(parts[:k]) in files:
+                    targets.add(".".join(parts[:k]))
+                    break
+        graph[module] = targets - {module}
+    return graph
+
+
+def _package_edge(src: str, dst: str) -> bool:
+    """An import of a package's own __init__ from inside it (re-exports) is not a cycle
+    of the flow: `gridc.compiler` re-exports `gridc.compiler.core.assemble`."""
+    return src.startswith(dst + ".")
+
+
+def test_no_import_cycles() -> None:
+    graph = {m: {d for d in deps if not _package_edge(m, d)} for m, deps in import_graph().items()}
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(m: str) -> list[str] | None:
+        state[m] = 1
+        stack.append(m)
+        for d in sorted(graph.get(m, ())):
+            if state.get(d) == 1:
+                return [*stack[stack.index(d):], d]
+            if d not in state:
+                cycle = visit(d)
+                if cycle:
+                    return cycle
+        stack.pop()
+        state[m] = 2
+        return None
+
+    for m in sorted(graph):
+        if m not in state:
+            cycle = visit(m)
+            assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_rooms_flow_one_way() -> None:
+    order = ["gridc.dsl", "gridc.data", "gridc.compiler", "gridc.runtime", "gridc.cli"]
+    rank = {p: k for k, p in enumerate(order)}
+
+    def room(m: str) -> str | None:
+        return next((p for p in order if m == p or m.startswith(p + ".")), None)
+
+    back = [(m, d) for m, deps in import_graph().items() for d in deps
+            if room(m) and room(d) and rank[room(d)] > rank[room(m)]]  # type: ignore[index]
+    assert not back, f"imports against the flow: {back}"
+
+
 # ------------------------------------------------------------------ self-test
 
 DSL = RULES["dsl"]
@@ -142,9 +233,9 @@ def compiler_violations(source: str, module: str = "gridc.compiler.x") -> list[s
     "from linopy import Model",
     "from gridc.compiler import compile_model",
     "from gridc import runtime",
-    "import gridc.runtime.cli",
+    "import gridc.cli.main",
     "from ... import compiler",          # gridc.dsl.build.x -> gridc.compiler
-    "from ...runtime.cli import main",   # -> gridc.runtime.cli
+    "from ...runtime.cli import main",   # -> gridc.cli.main
     "import importlib\nimportlib.import_module('linopy')",
     "__import__('gridc.compiler')",
     "def f():\n    import xarray\n",
@@ -171,7 +262,7 @@ def test_checker_accepts_allowed_dsl_imports(source: str) -> None:
     "import argparse",
     "from rich.console import Console",
     "import highspy",
-    "from gridc.runtime.solver import run",
+    "from gridc.runtime.backend.solver import run",
     "from ..runtime import solver",       # gridc.compiler.x -> gridc.runtime
     "from linopy.solvers import Highs",
     "def go(m):\n    return m.solve(solver_name='highs')\n",
@@ -183,7 +274,7 @@ def test_checker_flags_compiler_violations(source: str) -> None:
 
 @pytest.mark.parametrize("source", [
     "import linopy\nimport xarray as xr\nimport numpy as np",
-    "from gridc.dsl import ir\nfrom gridc.compiler.builder import Builder",
+    "from gridc.dsl import ir\nfrom gridc.compiler.core.builder import Builder",
     "from .index import ModelIndex",
     "options = study.solve\nmerged = _merge_solve(chain)",
 ])

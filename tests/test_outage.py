@@ -9,7 +9,7 @@ import pytest
 import xarray as xr
 
 import gridc
-from gridc.runtime.solver import SolveStatus
+from gridc.runtime.backend.solver import SolveStatus
 
 IEEE33 = Path(__file__).resolve().parents[1] / "models" / "ieee33.grid"
 

@@ -24,11 +24,14 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import gridc
+from gridc.cli.main import main
 from gridc.compiler import compile_model
-from gridc.compiler.plan import Plan
-from gridc.compiler.study import resolve_study
-from gridc.runtime import bilevel
-from gridc.runtime.bilevel import (
+from gridc.compiler.core.plan import Plan
+from gridc.compiler.core.study import resolve_study
+from gridc.runtime.executor import SerialExecutor
+from gridc.runtime.problem import Problem
+from gridc.runtime.strategies import bilevel
+from gridc.runtime.strategies.bilevel import (
     LowerLevel,
     PlanEvaluator,
     ScenarioEval,
@@ -36,10 +39,14 @@ from gridc.runtime.bilevel import (
     plan_codec,
     solve_pso,
 )
-from gridc.runtime.cli import main
-from gridc.runtime.executor import SerialExecutor
-from gridc.runtime.problem import Problem
-from gridc.runtime.pso import Group, InfeasibleSpace, PlanSpace, PsoSettings, Swarm, run_pso
+from gridc.runtime.strategies.pso import (
+    Group,
+    InfeasibleSpace,
+    PlanSpace,
+    PsoSettings,
+    Swarm,
+    run_pso,
+)
 
 warnings.filterwarnings("ignore", module="linopy")
 

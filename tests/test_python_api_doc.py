@@ -73,7 +73,7 @@ def test_tables_name_real_blocks(executed) -> None:  # type: ignore[no-untyped-d
 
 
 def test_statuses_documented() -> None:
-    from gridc.runtime.solver import SolveStatus
+    from gridc.runtime.backend.solver import SolveStatus
 
     text = DOC.read_text(encoding="utf-8")
     for status in SolveStatus:

@@ -16,9 +16,9 @@ import pytest
 from rich.console import Console
 
 import gridc
+from gridc.cli.plan_views import print_planning
 from gridc.compiler import compile_model
-from gridc.compiler.plan import plan_costs_of, plan_from_fixes
-from gridc.runtime.plan_report import print_planning
+from gridc.compiler.core.plan import plan_costs_of, plan_from_fixes
 from gridc.runtime.problem import Problem
 
 CASE = Path(__file__).resolve().parents[1] / "models" / "ieee33_resilience.grid"
@@ -46,7 +46,7 @@ def test_paper_plan_costs_and_capacity() -> None:
     capacity = sum(kwh[str(k)] * float(ds["ev_packs"].sel(pack_type=k).sum())
                    for k in ds["pack_type"].values)
     assert capacity == pytest.approx(850.0)
-    # the compiled terms equal the pure pricing of the same plan (compiler.plan)
+    # the compiled terms equal the pure pricing of the same plan (compiler.core.plan)
     plan = plan_from_fixes(compiled.study.model, compiled.study.fixes)
     priced = plan_costs_of(compiled.study.model, plan)
     assert result.costs["replacement"] == pytest.approx(priced.replacement, rel=1e-9)

@@ -23,8 +23,8 @@ import warnings
 import pytest
 
 import gridc
-from gridc.runtime.cli import main
-from gridc.runtime.cmd_studies import run_studies, sweep_model
+from gridc.cli.main import main
+from gridc.cli.studies import run_studies, sweep_model
 
 warnings.filterwarnings("ignore", module="linopy")
 
@@ -190,7 +190,7 @@ def test_recheck_resolves_only_from_a_cheaper_feasible_plan() -> None:
     """`run_studies`' re-check: the base case's plan is feasible with more EVs, so a
     'high' incumbent dearer than it is solved again from it (and ends no dearer), while
     an incumbent already cheaper than every start is kept (no solve: None)."""
-    from gridc.runtime.cmd_studies import StudyTask, solve_study
+    from gridc.cli.studies import StudyTask, solve_study
 
     model, names, _ = sweep_model(gridc.parse(MINI), "ev_availability")
     base = solve_study(StudyTask(model, names[0], {"threads": 1}))

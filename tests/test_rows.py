@@ -1,4 +1,4 @@
-"""`compiler.rows` (constraint rows as numpy triplets) and `runtime.matrices` (the
+"""`compiler.core.rows` (constraint rows as numpy triplets) and `runtime.backend.matrices` (the
 solver's matrices read from the model) against linopy's own arithmetic and accessor:
 the fast paths must write and read exactly the rows linopy would."""
 
@@ -13,9 +13,9 @@ import pytest
 import xarray as xr
 
 import gridc
-from gridc.compiler.builder import sparse_sum
-from gridc.compiler.rows import RowGrid, gather, summed, term, total, weighted
-from gridc.runtime.matrices import _from_linopy, model_matrices
+from gridc.compiler.core.builder import sparse_sum
+from gridc.compiler.core.rows import RowGrid, gather, summed, term, total, weighted
+from gridc.runtime.backend.matrices import _from_linopy, model_matrices
 
 ROOT = Path(__file__).resolve().parents[1]
 S = pd.Index(["a", "b"], name="scenario")
@@ -143,7 +143,7 @@ def test_rows_csr_places_every_triplet() -> None:
     (falls back to sorting), and one variable named twice in a row (summed)."""
     import scipy.sparse
 
-    from gridc.compiler.rows import Part, Rows
+    from gridc.compiler.core.rows import Part, Rows
 
     grid = RowGrid.of(COORDS, ("scenario", "time"))  # 6 rows
     rng = np.random.default_rng(7)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import gridc
+from gridc.runtime.backend.solver import SolveStatus
 from gridc.runtime.problem import Problem
-from gridc.runtime.solver import SolveStatus
 
 IEEE33 = Path(__file__).resolve().parents[1] / "models" / "ieee33.grid"
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from gridc.runtime.cli import main
+from gridc.cli.main import main
 
 MODEL = Path(__file__).resolve().parents[1] / "models" / "ieee33_operation.grid"
 

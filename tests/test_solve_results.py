@@ -9,7 +9,7 @@ import pytest
 import xarray as xr
 
 import gridc
-from gridc.runtime.cli import main
+from gridc.cli.main import main
 
 MODEL = """model small
 horizon 3 h step 1 h

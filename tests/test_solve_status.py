@@ -6,7 +6,7 @@ import linopy
 import pandas as pd
 import pytest
 
-from gridc.runtime.solver import SolveStatus, map_status, solve_model
+from gridc.runtime.backend.solver import SolveStatus, map_status, solve_model
 
 
 @pytest.mark.parametrize(("status", "has_solution", "is_mip", "req", "achieved", "expected"), [

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 import gridc
-from gridc.runtime.cli import main
-from gridc.runtime.solver import SolveStatus
+from gridc.cli.main import main
+from gridc.runtime.backend.solver import SolveStatus
 
 IEEE33 = Path(__file__).resolve().parents[1] / "models" / "ieee33.grid"
 

@@ -1,4 +1,4 @@
-"""Topology as a decision (`compiler.topology`) and the Baran–Wu reconfiguration.
+"""Topology as a decision (`compiler.families.topology`) and the Baran–Wu reconfiguration.
 
 * candidate lines: a candidate with the bus pair of a network line is that line made
   switchable; a new one gets length × cable impedance, the length from the coordinates;
@@ -33,7 +33,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 
 import gridc
-from gridc.compiler.topology import expand_network
+from gridc.compiler.families.topology import expand_network
 from gridc.dsl import load, parse
 from gridc.dsl.diagnostics import GridError
 

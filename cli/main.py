@@ -1,0 +1,160 @@
+"""The `gridc` command line: check, fmt, schema (and solve, forecast, sweep as they land).
+
+Exit codes: 0 success, 1 model errors (diagnostics printed), 2 usage errors.
+No input, however broken, produces a Python traceback: unexpected internal
+errors are reported as such with exit code 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from gridc.cli.common import (
+    EXIT_INTERNAL,
+    EXIT_MODEL,
+    EXIT_OK,
+    EXIT_USAGE,
+    EXTRA_COMMANDS,
+    err_console,
+    load_or_report,
+    report_grid_error,
+)
+from gridc.dsl import GridError
+from gridc.dsl.fmt import format_text
+from gridc.dsl.ir import Model
+from gridc.runtime.ioutil import atomic_write_text
+
+__all__ = ["EXIT_INTERNAL", "EXIT_MODEL", "EXIT_OK", "EXIT_USAGE", "EXTRA_COMMANDS",
+           "load_or_report", "main"]
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    status = EXIT_OK
+    for path in args.files:
+        model = load_or_report(path)
+        if isinstance(model, int):
+            status = max(status, model)
+            continue
+        if args.emit == "ir":
+            sys.stdout.write(model.model_dump_json(indent=2, exclude={"sources"}) + "\n")
+        else:
+            net = model.networks[0] if model.networks else None
+            summary = f"{path}: ok"
+            if net is not None:
+                summary += (f" ({len(net.buses)} buses, {len(net.lines)} lines, "
+                            f"{len(model.studies)} studies)")
+            print(summary)
+    return status
+
+
+def cmd_fmt(args: argparse.Namespace) -> int:
+    status = EXIT_OK
+    for path in args.files:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            err_console().print(f"error: cannot read {path}: {exc}")
+            return EXIT_USAGE
+        try:
+            pretty = format_text(text, path)
+        except GridError as exc:
+            status = max(status, report_grid_error(exc))
+            continue
+        if args.check:
+            if pretty != text:
+                print(f"{path}: not in canonical form (run 'gridc fmt --write {path}')")
+                status = max(status, EXIT_MODEL)
+        elif args.write:
+            if pretty != text:
+                atomic_write_text(Path(path), pretty)
+        else:
+            sys.stdout.write(pretty)
+    return status
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    schema = Model.model_json_schema()
+    text = json.dumps(schema, indent=2) + "\n"
+    if args.out:
+        atomic_write_text(Path(args.out), text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+BUILTIN_COMMANDS = ("check", "fmt", "schema")
+
+
+def build_parser(with_extras: bool = True) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gridc", description="Plan power distribution "
+                                     "networks from .grid models.")
+    parser.add_argument("--version", action="version", version="gridc 0.1.0")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("check", help="parse and validate models")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--emit", choices=["ir"], help="print the validated IR as JSON")
+    p.set_defaults(func=cmd_check)
+    p = sub.add_parser("fmt", help="print models in canonical form")
+    p.add_argument("files", nargs="+")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--check", action="store_true", help="exit 1 if a file is not canonical")
+    g.add_argument("--write", action="store_true", help="rewrite files in place (atomically)")
+    p.set_defaults(func=cmd_fmt)
+    p = sub.add_parser("schema", help="print the JSON schema of the IR")
+    p.add_argument("--out", help="write to this file instead of stdout")
+    p.set_defaults(func=cmd_schema)
+    if not with_extras:
+        return parser
+    _load_extra_commands()
+    for name, (helptext, (setup, run)) in list(EXTRA_COMMANDS.items()):
+        p = sub.add_parser(name, help=helptext)
+        setup(p)
+        p.set_defaults(func=run)
+    return parser
+
+
+def _load_extra_commands() -> None:
+    """Import the command modules that register subcommands (solve, sweep, forecast):
+    only when the command needs them, so that check/fmt/schema start without the
+    solver stack (seconds of imports)."""
+    import importlib
+
+    for mod in ("gridc.cli.solve", "gridc.cli.forecast",
+                "gridc.cli.studies"):
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as exc:
+            if exc.name != mod:
+                raise
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    first = next((a for a in args_list if not a.startswith("-")), None)
+    # `check`/`fmt`/`schema` need no solver stack: skip importing it (saves seconds)
+    parser = build_parser(with_extras=first not in BUILTIN_COMMANDS)
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:  # argparse: --help (0) or usage error (2)
+        return int(exc.code or 0)
+    try:
+        return int(args.func(args))
+    except GridError as exc:
+        return report_grid_error(exc)
+    except KeyboardInterrupt:
+        err_console().print("interrupted")
+        return 130
+    except Exception as exc:  # the last line of defence: never a traceback
+        err_console().print(f"internal error: {type(exc).__name__}: {exc}\n"
+                            "This is a bug in gridc; please report it with the model file.")
+        if "GRIDC_DEBUG" in __import__("os").environ:
+            raise
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,224 @@
+"""`gridc solve MODEL --strategy pso` (or a study with `solve pso(...)`): the bi-level search
+from the command line — progress, Ctrl-C, the certificate against the extensive form,
+and the output files.
+
+    gridc solve models/ieee33_resilience.grid --study method1_pso [--workers N |
+          --scheduler tcp://HOST:PORT] [--certify [S]] [--out DIR] [--seed N]
+          [--particles N] [--iterations N] [--gap G] [--time-limit S]
+
+* `--workers N` (> 1) starts a local Dask cluster of N processes, `--scheduler` uses a
+  running one (`dask scheduler` + `dask worker ... --nthreads 1`); default: serial.
+* `--gap` / `--time-limit` / `--threads` apply to each lower-level (scenario) solve;
+  `--seed` is the swarm's seed (default: the study's `pso(seed = ...)`).
+* Progress: a live display (iteration, best cost, evaluations per second, cache
+  hits, workers) on a terminal, one log line per iteration otherwise.
+* Ctrl-C stops the search; the best plan found so far is reported and written
+  (exit code 130).
+* `--certify [S]` then solves the study's extensive form with a time limit of S
+  seconds (default 300) and prints the heuristic's gap to its dual bound — the
+  PSO plan's cost can never be below that bound.
+* `--out DIR` writes `summary.json` (plan, cost rows, per-scenario daily costs, the
+  search's statistics) and `plan.grid` (the plan as `fix` statements).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from gridc.compiler import compile_model
+from gridc.compiler.core.study import resolve_study
+from gridc.dsl import ir
+from gridc.runtime.executor import make_executor
+from gridc.runtime.ioutil import atomic_write_text
+from gridc.runtime.problem import Problem
+from gridc.runtime.strategies.bilevel import (
+    PlanEvaluator,
+    PsoRun,
+    fix_statements,
+    pso_settings,
+    solve_pso,
+)
+from gridc.runtime.strategies.pso import IterationInfo
+from gridc.runtime.strategies.registry import NAMES
+
+EXIT_OK, EXIT_MODEL, EXIT_INTERRUPTED = 0, 1, 130
+
+
+def add_arguments(p: argparse.ArgumentParser, seconds: Any) -> None:
+    """The PSO options of `gridc solve` (`seconds` parses a positive duration)."""
+    p.add_argument("--strategy", choices=list(NAMES),
+                   help="override the study's strategy (see gridc.runtime.strategies.registry: "
+                        "extensive picks plain, warm or exchange for the model)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="pso / --all-studies: evaluate scenarios (studies) on a local Dask "
+                        "cluster of N processes")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="pso / --all-studies: evaluate scenarios (studies) on a running "
+                        "Dask cluster")
+    p.add_argument("--particles", type=int, metavar="N", help="pso: swarm size")
+    p.add_argument("--iterations", type=int, metavar="N", help="pso: iterations")
+    p.add_argument("--certify", nargs="?", const=300.0, type=seconds, metavar="S",
+                   help="pso: also solve the extensive form (time limit S, default 300 s) "
+                        "and print the heuristic's gap to its bound")
+
+
+def wants_pso(args: argparse.Namespace, model: ir.Model) -> bool:
+    if getattr(args, "strategy", None):
+        return bool(args.strategy == "pso")
+    return resolve_study(model, args.study).solve.strategy == "pso"
+
+
+def _money(x: float | None) -> str:
+    return "-" if x is None else f"{x:,.0f} CNY"
+
+
+class _Display:
+    """Live progress on a terminal, plain lines otherwise."""
+
+    def __init__(self, console: Console, total: int, executor: Any):
+        self.console, self.executor, self.started = console, executor, time.perf_counter()
+        self.progress: Progress | None = None
+        if console.is_terminal:
+            self.progress = Progress(TextColumn("PSO"), BarColumn(), MofNCompleteColumn(),
+                                     TimeElapsedColumn(), TextColumn("{task.fields[info]}"),
+                                     console=console)
+            self.task = self.progress.add_task("pso", total=total, info="starting workers")
+            self.progress.start()
+
+    def __call__(self, info: IterationInfo, ev: PlanEvaluator) -> None:
+        wall = time.perf_counter() - self.started
+        rate = ev.solves / wall if wall > 0 else 0.0
+        try:
+            workers = self.executor.workers()
+        except Exception:
+            workers = 0
+        text = (f"best {_money(info.best_score)} · {ev.plans_solved} plans, {ev.solves} "
+                f"MILPs ({rate:.2f}/s) · {ev.hits} cache hits · {workers} workers")
+        if self.progress is not None:
+            self.progress.update(self.task, completed=info.iteration, info=text)
+        else:
+            self.console.print(f"iteration {info.iteration}/{info.iterations}: {text}")
+
+    def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def _certify(model: ir.Model, args: argparse.Namespace, cost: float | None,
+             out: Console) -> dict[str, Any]:
+    out.print(f"certify: solving the extensive form (time limit {args.certify:g} s) ...")
+    problem = Problem(compile_model(model, study=args.study))
+    result = problem.solve(time_limit=args.certify, threads=args.threads)
+    bound = result.bound
+    info: dict[str, Any] = {"status": result.status.value, "objective": result.objective,
+                            "bound": bound, "gap": result.gap,
+                            "time_s": sum(result.timings.values())}
+    if bound is not None and cost is not None and cost != 0:
+        info["heuristic_gap"] = (cost - bound) / abs(cost)
+    out.print(f"certify: extensive form {result.status.value}, incumbent "
+              f"{_money(result.objective)}, bound {_money(bound)}")
+    if "heuristic_gap" in info:
+        out.print(f"certify: PSO plan {_money(cost)} is within "
+                  f"{100 * info['heuristic_gap']:.2f} % of the bound")
+    else:
+        out.print("certify: no bound available, the heuristic's gap is unknown")
+    return info
+
+
+def summary(run: PsoRun, model: ir.Model, study: str) -> dict[str, Any]:
+    """The JSON summary of a search (also used by bench/bilevel.py)."""
+    ev = run.evaluator
+    best = run.best
+    out: dict[str, Any] = {
+        "strategy": "pso", "study": study,
+        "status": "interrupted" if run.result.interrupted else "completed",
+        "objective": best.score if best is not None and best.ok else None,
+        "pso": {"particles": run.settings.particles, "iterations": run.settings.iterations,
+                "iterations_done": run.result.iterations_done, "seed": run.settings.seed,
+                "history": [x if math.isfinite(x) else None for x in run.result.history],
+                "plans_solved": ev.plans_solved,
+                "milps_solved": ev.solves, "cache_hits": ev.hits, "wall_s": run.wall_s,
+                "evaluations_per_s": run.evaluations_per_s, "workers": run.workers,
+                "executor": run.executor, "compile_s": ev.compile_s, "solve_s": ev.solve_s},
+    }
+    if best is None:
+        return out
+    out["plan"] = {"reinforced": list(best.plan.reinforced), "mess": dict(best.plan.mess),
+                   "ev_packs": [[t, bus, n] for (t, bus), n in sorted(best.plan.packs.items())]}
+    out["fix"] = fix_statements(model, best.plan)
+    if best.costs is not None:
+        c = best.costs
+        out["costs"] = {"installation": c.installation, "replacement": c.replacement,
+                        "residual": c.residual, "maintenance_per_year": c.maintenance_per_year,
+                        "operation_per_year": c.operation_per_year, "objective": c.objective,
+                        "total_comprehensive": c.total_comprehensive}
+    out["scenarios"] = {e.scenario: {"probability": p, "status": e.status, "daily": e.daily,
+                                     "terms": e.terms, "gap": e.gap}
+                        for e, p in zip(best.scenarios, ev.probabilities)}
+    return out
+
+
+def _print_plan(out: Console, data: dict[str, Any]) -> None:
+    t = Table(title="PSO plan", show_header=False)
+    t.add_row("status", data["status"])
+    t.add_row("objective", _money(data["objective"]))
+    for k, v in data.get("costs", {}).items():
+        if k != "objective":
+            t.add_row(f"  {k}", _money(v))
+    for line in data.get("fix", []):
+        t.add_row("plan", line)
+    p = data["pso"]
+    t.add_row("search", f"{p['iterations_done']}/{p['iterations']} iterations × "
+              f"{p['particles']} particles, seed {p['seed']}")
+    t.add_row("work", f"{p['plans_solved']} plans, {p['milps_solved']} MILPs, "
+              f"{p['cache_hits']} cache hits, {p['evaluations_per_s']:.2f} MILPs/s on "
+              f"{p['workers']} worker(s) ({p['executor']}), {p['wall_s']:.1f} s")
+    out.print(t)
+
+
+def run(args: argparse.Namespace, model: ir.Model, out: Console) -> int:
+    if args.lp or args.diagnose:
+        out.print("note: --lp and --diagnose apply to the extensive form only; ignored")
+    resolved = resolve_study(model, args.study)
+    settings = pso_settings(resolved, args.particles, args.iterations, args.seed)
+    executor = make_executor(args.workers, args.scheduler)
+    display = _Display(out, settings.iterations, executor)
+    try:
+        run_ = solve_pso(args.model, args.study, executor, model=model, settings=settings,
+                         gap=args.gap, time_limit=args.time_limit,
+                         threads=args.threads or 1, on_iteration=display)
+    finally:
+        display.stop()
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C during the shutdown:
+            executor.close()                           # keep the result
+    data = summary(run_, resolved.model, resolved.name)
+    _print_plan(out, data)
+    if run_.result.interrupted:
+        out.print(f"interrupted after {run_.result.iterations_done} iteration(s): " + (
+            "reporting the best plan found so far" if run_.best is not None
+            else "no plan was evaluated, nothing to write"))
+    elif args.certify is None:
+        out.print("lower bound: run with --certify [S] to solve the extensive form and "
+                  "measure this plan's gap to its bound")
+    if args.certify is not None and not run_.result.interrupted:
+        data["certify"] = _certify(model, args, data["objective"], out)
+    if args.out and run_.best is not None:
+        d = Path(args.out)
+        head = [f"// PSO plan of study {resolved.name or '-'} ({data['status']}, seed "
+                f"{settings.seed}): objective {data['objective']} CNY"]
+        atomic_write_text(d / "plan.grid", "\n".join(head + data.get("fix", [])) + "\n")
+        atomic_write_text(d / "summary.json", json.dumps(data, indent=2) + "\n")
+        out.print(f"wrote {d}/summary.json and {d}/plan.grid")
+    if run_.result.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if run_.best is not None and run_.best.ok else EXIT_MODEL

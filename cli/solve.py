@@ -1,0 +1,97 @@
+"""`gridc solve MODEL`: compile a study, solve it with HiGHS, report and save results.
+
+    gridc solve models/ieee33_operation.grid [--study NAME | --all-studies] [--out DIR]
+                [--time-limit S] [--gap G] [--threads N] [--lp FILE] [--diagnose]
+
+Exit codes: 0 with a usable solution (optimal, feasible_gap, time_limit_feasible),
+1 otherwise (infeasible, unbounded, time_limit_infeasible, error) or for model
+errors, 2 for usage errors. Results are written to `--out` only when the run
+produced a solution, so a failed run leaves an existing output directory as it
+was. `--diagnose` explains an infeasible model (see `gridc.runtime.diagnose`).
+A study with `solve pso(...)`, or `--strategy pso`, runs the bi-level search instead
+(options `--workers`, `--scheduler`, `--certify`, ...: see `gridc.cli.pso`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from gridc.cli import pso as cmd_pso
+from gridc.cli.common import (
+    EXIT_MODEL,
+    EXIT_OK,
+    EXTRA_COMMANDS,
+    console,
+    fraction,
+    load_or_report,
+    positive,
+)
+from gridc.cli.studies import run_all_studies
+from gridc.cli.views import print_diagnosis, print_summary
+from gridc.compiler import compile_model
+from gridc.runtime.backend.solver import SolveStatus
+from gridc.runtime.diagnose import diagnose
+from gridc.runtime.problem import Problem
+
+
+def setup(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="the .grid file")
+    p.add_argument("--study", help="study to solve (default: the first study)")
+    p.add_argument("--out", help="directory for summary.json and solution.nc")
+    p.add_argument("--time-limit", type=positive, metavar="S", help="seconds")
+    p.add_argument("--gap", type=fraction, metavar="G",
+                   help="relative MIP gap, e.g. 0.001 or 0.1%%")
+    p.add_argument("--threads", type=int, metavar="N")
+    p.add_argument("--seed", type=int, metavar="N", help="solver random seed")
+    p.add_argument("--lp", metavar="FILE", help="also write the model as an LP file")
+    p.add_argument("--lp-names", action="store_true",
+                   help="name the LP file's rows and columns by block and coordinates "
+                        "(slower; for small models)")
+    p.add_argument("--diagnose", action="store_true",
+                   help="if infeasible, find which constraints and sources need relaxing")
+    p.add_argument("--verbose", action="store_true", help="show the HiGHS log")
+    p.add_argument("--all-studies", action="store_true",
+                   help="solve every study (extensive form) one after the other, print them "
+                   "side by side and write OUT/<study>/ (see gridc.cli.studies)")
+    cmd_pso.add_arguments(p, positive)
+
+
+
+
+def run(args: argparse.Namespace) -> int:
+    out = console()
+    started = time.perf_counter()
+    model = load_or_report(args.model)
+    if isinstance(model, int):
+        return model
+    parse_s = time.perf_counter() - started
+    if args.all_studies:
+        return run_all_studies(args, model, out)
+    if cmd_pso.wants_pso(args, model):  # the bi-level search (see gridc.cli.pso)
+        return cmd_pso.run(args, model, out)
+    problem = Problem(compile_model(model, study=args.study), parse_s=parse_s)
+    if args.lp:
+        problem.write_lp(args.lp, names=args.lp_names)
+        out.print(f"wrote {args.lp}")
+    result = problem.solve(time_limit=args.time_limit, gap=args.gap, threads=args.threads,
+                           seed=args.seed, verbose=args.verbose,
+                           strategy=None if args.strategy in (None, "pso") else args.strategy)
+    print_summary(out, result.summary)
+    if args.out:
+        if result.ok:
+            result.write(args.out)
+            out.print(f"wrote {args.out}/summary.json and {args.out}/solution.nc")
+        else:
+            out.print(f"no solution: {args.out} left unchanged")
+    if args.diagnose and result.status in (SolveStatus.infeasible,
+                                           SolveStatus.time_limit_infeasible):
+        out.print("diagnosing: re-solving with elastic constraints ...")
+        print_diagnosis(out, diagnose(model, study=args.study, time_limit=args.time_limit,
+                                      threads=args.threads))
+    elif args.diagnose and result.ok:
+        out.print("diagnose: nothing to explain, the model is feasible")
+    return EXIT_OK if result.ok else EXIT_MODEL
+
+
+EXTRA_COMMANDS["solve"] = ("compile and solve a model with HiGHS", (setup, run))

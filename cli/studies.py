@@ -1,0 +1,242 @@
+"""Several studies of one model, side by side: `gridc solve --all-studies`, `gridc sweep`.
+
+    gridc solve MODEL --all-studies [--out DIR] [--time-limit S] [--gap G] [--threads N]
+                                    [--workers N | --scheduler tcp://HOST:PORT]
+    gridc sweep MODEL NAME [--out DIR] [--time-limit S] [--gap G] [--threads N]
+                           [--workers N | --scheduler tcp://HOST:PORT]
+
+`run_studies(model, names, options, executor=)` is the one loop: it compiles and
+solves the studies in waves (restricted studies first, so that their plans can start
+the others) and returns their `Result`s. A wave's studies are independent tasks for
+the executor of the bi-level method (`gridc.runtime.executor`): `--workers N` runs
+them on a local Dask cluster, `--scheduler` on a running one, the default serially.
+Options are those of `Problem.solve` (time_limit, gap, threads, seed, verbose),
+applied to every study.
+
+`--all-studies` runs every study of the model whose strategy is the extensive form
+(a `pso` study is listed as skipped: run it with `--study`); `sweep` runs the
+sweep's study once per case, each case being that study with the case's `set`
+lines (a synthetic study named `SWEEP.CASE`). Both print one table with a column
+per study (plan and costs like the seed's Tables 1-2, status, gap and time; see
+`gridc.cli.plan_views`) and, with `--out DIR`, write each study's results to
+`DIR/<study or case>/`. Exit code 0 when every study has a usable solution.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import xarray as xr
+from rich.console import Console
+
+from gridc.cli.common import (
+    EXIT_MODEL,
+    EXIT_OK,
+    EXIT_USAGE,
+    EXTRA_COMMANDS,
+    console,
+    fraction,
+    load_or_report,
+    positive,
+)
+from gridc.cli.plan_views import studies_table
+from gridc.compiler import compile_model
+from gridc.compiler.core.study import resolve_study
+from gridc.dsl import ir
+from gridc.runtime.backend.warmstart import check_start, start_from
+from gridc.runtime.executor import Executor, SerialExecutor, make_executor
+from gridc.runtime.problem import Problem
+from gridc.runtime.results import Result
+
+
+@dataclass(frozen=True)
+class StudyTask:
+    """One study to compile and solve, with the solutions it may start from. A plain,
+    picklable value: the same task runs in this process or on a Dask worker."""
+
+    model: ir.Model
+    name: str
+    options: dict[str, Any]
+    starts: tuple[tuple[str, xr.Dataset], ...] = ()  # (study, solution) of earlier waves
+    beat: float | None = None  # re-check: solve only if a start is cheaper than this
+
+
+def solve_study(task: StudyTask) -> Result | None:
+    """Compile and solve `task.name`, offered as a MIP start the cheapest of `task.starts`
+    that is feasible for it (`warmstart.check_start`). With `task.beat` (the re-check
+    of `run_studies`), solve only when that start is worth less than `beat` in this
+    study, and return None otherwise."""
+    started = time.perf_counter()
+    problem = Problem(compile_model(task.model, study=task.name))
+    const = problem.compiled.objective_constant
+    best: tuple[float, str, xr.Dataset] | None = None
+    for other, dataset in task.starts:
+        value = check_start(problem.model, start_from(problem.model, dataset))
+        if value is not None and (best is None or value < best[0]):
+            best = (value, other, dataset)
+    if task.beat is not None and (best is None
+                                  or best[0] + const >= task.beat - 1e-9 * abs(task.beat)):
+        return None
+    result = problem.solve(**task.options, start=None if best is None else best[2])
+    result.summary["timings"]["wall_s"] = time.perf_counter() - started
+    if best is not None:
+        again = "" if task.beat is None else f", re-solved: it beat {task.beat:,.0f} CNY"
+        result.summary["notes"].append(f"MIP start offered: the solution of {best[1]} "
+                                       f"(worth {best[0] + const:,.0f} CNY here{again})")
+    return result
+
+
+def study_waves(model: ir.Model, names: list[str]) -> list[list[str]]:
+    """`names` grouped into waves, the most restricted studies first (more `without`
+    lines, then `fix`ed plans), each wave in the order of `names`."""
+    def rank(name: str) -> int:
+        r = resolve_study(model, name)
+        return -(len(r.without) + (1 if r.fixes else 0))
+
+    ranks = sorted({rank(n) for n in names})
+    return [[n for n in names if rank(n) == r] for r in ranks]
+
+
+def run_studies(model: ir.Model, names: list[str], options: dict[str, Any],
+                report: Any = None, executor: Executor | None = None) -> list[Result]:
+    """Compile and solve each study of `names` with `Problem.solve(**options)`; results in
+    the order of `names`. `report(name, result)`, if given, is called after each one.
+
+    The studies run in waves (`study_waves`): the studies of one wave are independent
+    and go to `executor` together (in parallel on a Dask executor; serially without
+    one), and every study is offered, as a MIP start, the best of the solutions of the
+    earlier waves that is feasible for it (e.g. method3's plan, no MESS, for method1).
+    With a gap tolerance, a study that can do all its restrictions can then never
+    report a dearer plan than theirs (method1 ≤ method2..4, as at the optimum). The
+    waves, not the back-end, decide what each study sees: the same results on all.
+
+    Then one re-check: every study is offered the solutions of all the others, and a
+    study for which one of them is feasible and cheaper than its own incumbent is
+    solved again from it. Studies of one wave cannot start each other (e.g. the cases
+    of a sweep over EV numbers: the plan of the base case is feasible with more EVs),
+    and a solve that stops at a gap may keep a dearer incumbent than a plan found
+    elsewhere; after the re-check no study reports a cost above that of another
+    study's solution that is feasible for it."""
+    run = executor if executor is not None else SerialExecutor()
+    done: dict[str, Result] = {}
+
+    def record(wave: list[str], results: list[Result | None]) -> None:
+        for name, result in zip(wave, results):
+            if result is None:
+                continue
+            done[name] = result
+            if report is not None:
+                report(name, result)
+
+    for wave in study_waves(model, names):
+        starts = tuple((n, r.dataset) for n, r in done.items() if r.ok)
+        record(wave, run.submit_many(solve_study, [StudyTask(model, name, options, starts)
+                                                   for name in wave]))
+    ok = {n: r for n, r in done.items() if r.ok and r.objective is not None}
+    again = [n for n in names if n in ok and len(ok) > 1]
+    record(again, run.submit_many(solve_study, [
+        StudyTask(model, name, options, tuple((n, r.dataset) for n, r in ok.items() if n != name),
+                  beat=ok[name].objective) for name in again]))
+    return [done[name] for name in names]
+
+
+def extensive_studies(model: ir.Model) -> tuple[list[str], list[str]]:
+    """(studies solved in extensive form, studies skipped because they ask for pso)."""
+    run: list[str] = []
+    skipped: list[str] = []
+    for st in model.studies:
+        strategy = resolve_study(model, st.name).solve.strategy
+        (run if strategy in (None, "extensive") else skipped).append(st.name)
+    return run, skipped
+
+
+def sweep_model(model: ir.Model, name: str) -> tuple[ir.Model, list[str], list[str]]:
+    """The model with one synthetic study per case of sweep `name`, their names and the
+    case labels. Raises KeyError for an unknown sweep."""
+    found = [s for s in model.sweeps if s.name == name]
+    if not found:
+        raise KeyError(name)
+    sweep = found[0]
+    studies = tuple(ir.Study(name=f"{sweep.name}.{c.label}", extends=sweep.study,
+                             overrides=c.overrides, span=c.span) for c in sweep.cases)
+    return (model.model_copy(update={"studies": model.studies + studies}),
+            [s.name for s in studies], [c.label for c in sweep.cases])
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    return {"time_limit": args.time_limit, "gap": args.gap, "threads": args.threads,
+            "seed": args.seed, "verbose": args.verbose}
+
+
+def run_and_report(out: Console, model: ir.Model, names: list[str], labels: list[str],
+                   args: argparse.Namespace, title: str) -> int:
+    """Solve `names`, print the side-by-side table, write `--out/<label>/`."""
+    def progress(name: str, result: Result) -> None:
+        gap = "-" if result.gap is None else f"{100 * result.gap:.2f} %"
+        out.print(f"{name}: {result.status.value}, gap {gap}, "
+                  f"{result.summary['timings']['wall_s']:.0f} s")
+
+    workers = getattr(args, "workers", None)
+    scheduler = getattr(args, "scheduler", None)
+    with make_executor(workers, scheduler) as executor:
+        if executor.kind != "serial":
+            out.print(f"{len(names)} studies on {executor.workers()} Dask worker(s) "
+                      f"({executor.kind})")
+        results = run_studies(model, names, _options(args), report=progress,
+                              executor=executor)
+    out.print(studies_table([r.summary for r in results], labels, title))
+    if args.out:
+        for label, result in zip(labels, results):
+            if result.ok:
+                result.write(f"{args.out}/{label}")
+        out.print(f"wrote {args.out}/<{'|'.join(labels)}>/summary.json and solution.nc")
+    return EXIT_OK if all(r.ok for r in results) else EXIT_MODEL
+
+
+def run_all_studies(args: argparse.Namespace, model: ir.Model, out: Console) -> int:
+    """`gridc solve MODEL --all-studies`."""
+    names, skipped = extensive_studies(model)
+    for name in skipped:
+        out.print(f"{name}: skipped (strategy pso; run it with --study {name})")
+    return run_and_report(out, model, names, names, args,
+                          f"gridc solve --all-studies: {args.model}")
+
+
+def setup_sweep(p: argparse.ArgumentParser) -> None:
+
+    p.add_argument("model", help="the .grid file")
+    p.add_argument("sweep", help="name of the sweep")
+    p.add_argument("--out", help="directory; each case is written to OUT/<case>/")
+    p.add_argument("--time-limit", type=positive, metavar="S", help="seconds per case")
+    p.add_argument("--gap", type=fraction, metavar="G", help="relative MIP gap")
+    p.add_argument("--threads", type=int, metavar="N")
+    p.add_argument("--seed", type=int, metavar="N", help="solver random seed")
+    p.add_argument("--verbose", action="store_true", help="show the HiGHS log")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="solve the cases on a local Dask cluster of N processes")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="solve the cases on a running Dask cluster")
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+
+    out = console()
+    model = load_or_report(args.model)
+    if isinstance(model, int):
+        return model
+    try:
+        swept, names, labels = sweep_model(model, args.sweep)
+    except KeyError:
+        known = ", ".join(s.name for s in model.sweeps) or "none"
+        out.print(f"error: no sweep '{args.sweep}' in {args.model} (sweeps: {known})")
+        return EXIT_USAGE
+    sweep = next(s for s in model.sweeps if s.name == args.sweep)
+    return run_and_report(out, swept, names, labels, args,
+                          f"gridc sweep {args.sweep} (over {sweep.study}): {args.model}")
+
+
+EXTRA_COMMANDS["sweep"] = ("solve one study once per case of a sweep, side by side",
+                           (setup_sweep, run_sweep))

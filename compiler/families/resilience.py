@@ -1,0 +1,122 @@
+"""Seed 000's investments in extensive form: reinforcement, MESS and EV-RB decisions.
+
+Why one MILP: the decisions (lines to reinforce, MESS units per type, EV-RB packs
+per type and site) are few integers, and every typical scenario's 24 h operation
+depends on them only linearly (line status u + (1 − u)·y, MESS units that exist,
+pack energy E_b). Writing all scenarios next to the decisions gives the exact
+optimum of the bi-level problem's single-leader/expected-follower form, with no
+decomposition.
+
+Decisions (named variables, read back by the report):
+
+* `reinforced` [line] ∈ {0, 1}: fixed to 0 off the candidates (so the network can
+  use one array over every line, see `compiler.core.line_state`);
+  count.min ≤ Σ ≤ count.max;
+* `mess_units` [mess_type] (see `compiler.families.mobile_storage`);
+* `ev_packs` [pack_type, ev_site] (see `compiler.families.ev_battery`).
+
+Each decision is a `PricedItem` (count × the type's costs); `compiler.formulations.pricing` turns
+them into the objective under the model's pricing rule (seed 000's is `present_value`:
+C_ins + C_rep − C_rec + PVF · (C_om + days_per_year · daily)).
+
+Fixed plans: a study's `fix` statements (`plan_from_fixes`) pin the decisions with
+lower = upper bounds; an investment with at least one `fix` is fixed completely
+(unfixed types / sites / lines to 0), as a paper's plan is a complete plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import xarray as xr
+from linopy import LinearExpression, Variable
+
+from gridc.compiler.core.builder import Builder
+from gridc.compiler.core.errors import compile_error
+from gridc.compiler.core.index import LINE
+from gridc.compiler.core.plan import Plan, PlanError, plan_from_fixes
+from gridc.compiler.core.study import ResolvedStudy
+from gridc.compiler.families.ev_battery import PACK, EvVars, build_ev_battery
+from gridc.compiler.families.mobile_storage import MTYPE, MessVars, build_mess, integer_var
+from gridc.compiler.formulations.pricing import PricedItem
+from gridc.dsl import ir_planning as P
+
+
+@dataclass
+class Investments:
+    """Decision variables, the operation blocks they enable and their count terms."""
+
+    reinforced: Variable | None = None
+    mess: MessVars | None = None
+    ev: EvVars | None = None
+    items: list[PricedItem] = field(default_factory=list)
+    inj_p: list[LinearExpression] = field(default_factory=list)
+    inj_q: list[LinearExpression] = field(default_factory=list)
+    scenario_terms: dict[str, LinearExpression] = field(default_factory=dict)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.items)
+
+
+def _fixed_plan(study: ResolvedStudy) -> tuple[Plan, set[str]]:
+    m = study.model
+    kept = {i.name for i in m.investments}
+    fixes = tuple(f for f in study.fixes if f.investment in kept)
+    try:
+        plan = plan_from_fixes(m, fixes)
+    except PlanError as err:
+        raise compile_error(m, "GRID048", str(err), err.span) from None
+    return plan, {f.investment for f in fixes}
+
+
+def define_investments(b: Builder, study: ResolvedStudy) -> Investments:
+    """Reinforcement decisions and the MESS / EV-RB blocks (before the network). The
+    other investment kinds are their families' (`compiler.families.dg`,
+    `compiler.families.storage`, ...)."""
+    m = study.model
+    plan, fixed = _fixed_plan(study)
+    out = Investments()
+
+    for inv in m.investments:
+        if isinstance(inv, P.Reinforcement):
+            lines = [str(x) for x in b.idx.coords[LINE]]
+            bad = [c for c in inv.candidates if c not in lines]
+            if bad:
+                raise compile_error(m, "GRID041", f"unknown line '{bad[0]}'", inv.span)
+            cand = xr.DataArray([float(x in inv.candidates) for x in lines],
+                                coords=[b.idx.coords[LINE]])
+            lo = 0.0 * cand
+            up = cand
+            if inv.name in fixed:
+                lo = up = xr.DataArray([float(x in plan.reinforced) for x in lines],
+                                       coords=[b.idx.coords[LINE]])
+            y = integer_var(b, "reinforced", (LINE,), lo, up, family="reinforcement",
+                            source=LINE)
+            b.constrain("reinforced_max", y.sum(), "<=", float(inv.count.max),
+                        family="reinforcement", source=None)
+            if inv.count.min > 0:
+                b.constrain("reinforced_min", y.sum(), ">=", float(inv.count.min),
+                            family="reinforcement", source=None)
+            out.reinforced = y
+            out.items.append(PricedItem("reinforcement", inv.name, inv.costs, y.sum(),
+                                        "lines"))
+        elif isinstance(inv, P.MobileStorage):
+            mess = build_mess(b, inv, plan.mess if inv.name in fixed else None)
+            out.mess = mess
+            for t in inv.types:
+                out.items.append(PricedItem("mess", t.name, t.costs,
+                                            mess.units.sel({MTYPE: [t.name]}).sum(), "units"))
+            out.inj_p.append(mess.inj_p)
+            out.inj_q.append(mess.inj_q)
+            out.scenario_terms["mess_wear"] = mess.wear
+        elif isinstance(inv, P.EvBattery):
+            ev = build_ev_battery(b, inv, plan.packs if inv.name in fixed else None)
+            out.ev = ev
+            for t in inv.types:
+                out.items.append(PricedItem("ev_pack", t.name, t.costs,
+                                            ev.packs.sel({PACK: [t.name]}).sum(), "packs"))
+            out.inj_p.append(ev.inj_p)
+            out.inj_q.append(ev.inj_q)
+            out.scenario_terms["ev_battery_loss"] = ev.loss
+    return out

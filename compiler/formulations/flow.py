@@ -1,0 +1,122 @@
+"""The power-flow formulation: chosen here, and only here.
+
+A model or study states it (`formulation lindistflow | distflow`, docs/language.md);
+it is never inferred from which investments happen to be present:
+
+* `lindistflow` (default): LinDistFlow, lossless and linear (`compiler.formulations.lindistflow`);
+* `distflow`: the branch-flow model with losses, its second-order cone lowered to
+  polyhedra for HiGHS (`compiler.formulations.distflow`, `compiler.formulations.cone`); the
+  runtime reports the
+  approximation error and tightens it with cuts.
+
+Both lower every line family (reinforcement and topology decisions through
+`compiler.core.line_state`) and return the same `Flow`: flows, voltages and the nodal
+outflows the balance needs, plus losses under `distflow`. `objective losses` needs
+losses, so it needs `distflow` (GRID071 otherwise). The cone's mode (`btn` polygon or
+`cuts`) is chosen by `cone_mode` from its size.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from linopy import LinearExpression, Variable
+
+from gridc.compiler.core.builder import Builder
+from gridc.compiler.core.errors import compile_error
+from gridc.compiler.core.index import LINE, SCENARIO
+from gridc.compiler.core.line_state import LineStates
+from gridc.compiler.core.rows import Rows
+from gridc.compiler.core.study import ResolvedStudy
+from gridc.compiler.formulations.cone import rotated_rows
+from gridc.compiler.formulations.distflow import DEFAULT_LEVELS, DistFlowVars, define_distflow
+from gridc.compiler.formulations.lindistflow import define_flow_magnitude, define_lindistflow
+from gridc.dsl import ir
+from gridc.dsl import ir_planning as P
+
+FORMULATIONS = ("lindistflow", "distflow")
+DEFAULT = "lindistflow"
+#: above this many polygon rows the cone is approximated by cuts (see `cone_mode`)
+BTN_MAX_ROWS = 60_000
+
+
+@dataclass(frozen=True)
+class Flow:
+    """What every formulation gives the rest of the model."""
+
+    formulation: str
+    p: Variable  # line_p [kW]
+    q: Variable  # line_q [kvar]
+    w: Variable  # bus_w [p.u.²]
+    p_abs: Variable | None  # line_p_abs [kW], only with `penalty loss`
+    outflow_p: Rows | LinearExpression  # [scenario, time, bus] kW sent into the network
+    outflow_q: Rows | LinearExpression
+    states: LineStates
+    distflow: DistFlowVars | None = None  # the cone and losses (distflow only)
+
+    @property
+    def loss_kw(self) -> LinearExpression | None:
+        """[scenario, time, line] losses r ℓ S_base (distflow), else None (lossless)."""
+        return None if self.distflow is None else self.distflow.loss_kw
+
+
+def choose_formulation(resolved: ResolvedStudy) -> str:
+    """The study's formulation, else the model's, else `lindistflow`."""
+    m = resolved.model
+    name = resolved.solve.formulation or (m.formulation.name if m.formulation else DEFAULT)
+    if resolved.solve.objective == "losses" and name != "distflow":
+        raise compile_error(m, "GRID071", "'objective losses' needs network losses, which "
+                            f"the {name} formulation does not have", resolved.solve.span,
+                            help="write 'formulation distflow' in the study (or at the top "
+                            "of the model)")
+    return name
+
+
+def cone_mode(requested: str, cones: int, nu: int) -> str:
+    """`btn` (Ben-Tal–Nemirovski, accuracy guaranteed up front) unless the polygon rows would
+    exceed `BTN_MAX_ROWS`: then `cuts` (a few supporting planes per cone, refined by the
+    runtime's cut loop), because a simplex on hundreds of thousands of polygon rows is
+    what makes the MILP slow (measured: the 4 × 24 h × 31-line seed-001 case has 2,976
+    cones, 193k rows at ν = 10, and no root LP after 10 min)."""
+    if requested not in ("auto", "btn", "cuts"):
+        raise ValueError(f"unknown cone mode '{requested}' (auto, btn or cuts)")
+    if requested != "auto":
+        return requested
+    return "btn" if cones * rotated_rows(nu) <= BTN_MAX_ROWS else "cuts"
+
+
+def flow_cap(m: ir.Model, with_stations: bool) -> float:
+    """No line carries more than all demand plus all generation (with 10 % for losses and
+    reactive power): the big-M of the flow bounds under `distflow`. Unbounded with
+    stations, whose load is a decision, with storage (which charges), or with generators
+    of unbounded size (the grid import does not count: it only feeds the demand)."""
+    if with_stations or m.storages or any(isinstance(i, P.StorageBuild | P.MobileStorage
+                                                     | P.EvBattery) for i in m.investments):
+        return math.inf
+    net = m.network()
+    shape = max(m.profile(net.load_profile).values) if net.load_profile else 1.0
+    demand = shape * sum(math.hypot(b.p_kw, b.q_kvar) for b in net.buses)
+    demand += sum(math.hypot(ld.p_kw, ld.q_kvar) for ld in m.loads)
+    gens = [g.p_max_kw for g in m.generators if g.kind != "grid"]
+    dg = sum(i.capacity_max_kw for i in m.investments if isinstance(i, P.DgUnits))
+    if any(math.isinf(x) for x in gens):
+        return math.inf
+    return 1.1 * (demand + sum(gens) + dg)
+
+
+def define_flow(b: Builder, formulation: str, states: LineStates, *, with_abs_flow: bool,
+                levels: int | None, cone: str, with_stations: bool) -> tuple[Flow, str]:
+    """The network blocks under `formulation`; returns the flow and the cone mode."""
+    if formulation == "lindistflow":
+        net = define_lindistflow(b, states)
+        p_abs = define_flow_magnitude(b, net.p) if with_abs_flow else None
+        return Flow(formulation, net.p, net.q, net.w, p_abs, net.outflow_p, net.outflow_q,
+                    states), "none"
+    nu = int(levels if levels is not None else DEFAULT_LEVELS)
+    cones = b.idx.steps * len(b.idx.coords[SCENARIO]) * len(b.idx.coords[LINE])
+    mode = cone_mode(cone, cones, nu)
+    df = define_distflow(b, states, nu, flow_cap(b.model, with_stations), mode)
+    p_abs = define_flow_magnitude(b, df.p) if with_abs_flow else None
+    return Flow(formulation, df.p, df.q, df.w, p_abs, df.outflow_p, df.outflow_q, states,
+                df), mode

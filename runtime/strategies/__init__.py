@@ -1,0 +1,2 @@
+"""How a compiled model is solved: the strategy registry (`registry`), the topology
+search, the bi-level PSO."""
