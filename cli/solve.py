@@ -21,8 +21,10 @@ from gridc.cli import pso as cmd_pso
 from gridc.cli.common import (
     EXIT_MODEL,
     EXIT_OK,
+    EXIT_USAGE,
     EXTRA_COMMANDS,
     console,
+    err_console,
     fraction,
     load_or_report,
     positive,
@@ -33,6 +35,7 @@ from gridc.compiler import compile_model
 from gridc.runtime.backend.solver import SolveStatus
 from gridc.runtime.diagnose import diagnose
 from gridc.runtime.problem import Problem
+from gridc.runtime.strategies.registry import choose
 
 
 def setup(p: argparse.ArgumentParser) -> None:
@@ -74,9 +77,14 @@ def run(args: argparse.Namespace) -> int:
     if args.lp:
         problem.write_lp(args.lp, names=args.lp_names)
         out.print(f"wrote {args.lp}")
+    strategy = None if args.strategy in (None, "pso") else args.strategy
+    try:
+        choose(problem.compiled, strategy)  # refuse a strategy that does not apply first
+    except ValueError as err:
+        err_console().print(f"error: {err}")
+        return EXIT_USAGE
     result = problem.solve(time_limit=args.time_limit, gap=args.gap, threads=args.threads,
-                           seed=args.seed, verbose=args.verbose,
-                           strategy=None if args.strategy in (None, "pso") else args.strategy)
+                           seed=args.seed, verbose=args.verbose, strategy=strategy)
     print_summary(out, result.summary)
     if args.out:
         if result.ok:

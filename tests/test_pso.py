@@ -369,3 +369,22 @@ def test_cli_runs_the_study_strategy_and_writes_the_plan(tiny: Path, tmp_path: P
     assert data["pso"]["history"] == tiny_run.result.history
     assert (out / "plan.grid").read_text().count("fix ") == 4
     assert math.isclose(sum(v["probability"] for v in data["scenarios"].values()), 1.0)
+
+
+def test_problem_solve_pso_is_the_same_search(tiny: Path, tiny_run: bilevel.PsoRun) -> None:
+    """`Problem.solve_pso` (Python) runs the very search `gridc solve --strategy pso` runs,
+    with the same options: same seed, same plan, same score."""
+    problem = Problem(compile_model(gridc.load(tiny), study="plan_pso"))
+    run = problem.solve_pso()
+    assert run.best is not None and tiny_run.best is not None
+    assert run.best.plan == tiny_run.best.plan
+    assert run.best.score == pytest.approx(tiny_run.best.score, rel=1e-12)
+    assert run.result.history == tiny_run.result.history
+    shorter = problem.solve_pso(particles=2, iterations=1, seed=3)
+    assert shorter.settings.particles == 2 and shorter.result.iterations_done == 1
+
+
+def test_problem_solve_on_a_pso_study_says_what_it_ran(tiny: Path) -> None:
+    result = Problem(compile_model(gridc.load(tiny), study="plan_pso")).solve(threads=1)
+    assert result.ok
+    assert any("solve_pso" in n for n in result.summary["notes"])
