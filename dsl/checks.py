@@ -453,8 +453,35 @@ def _shown(value: object) -> str:
     return str(value)
 
 
+#: investment kinds a model holds once: their blocks and plans are one per model (every
+#: type or site of the kind goes into that one statement)
+ONE_PER_MODEL = {"mobile_storage": "types", "ev_battery": "types and sites",
+                 "stations": "sites"}
+
+
+def check_once(m: ir.Model, d: Collector) -> None:
+    """A second `penalty`/`price` of one kind, or a second investment of a kind a model
+    holds once, would be read and then ignored: refuse it (GRID017)."""
+    seen: dict[tuple[str, str], Span] = {}
+    items: list[tuple[str, str, Span, str]] = [
+        ("penalty", p.kind, p.span, "keep one 'penalty " + p.kind + " ...'")
+        for p in m.penalties]
+    items += [("price", p.kind, p.span, "keep one 'price " + p.kind + " ...'")
+              for p in m.prices]
+    items += [("investment", i.kind, i.span, f"put every {ONE_PER_MODEL[i.kind]} into the "
+               f"first '{i.kind}' investment") for i in m.investments if i.kind in ONE_PER_MODEL]
+    for what, kind, span, fix in items:
+        if (what, kind) in seen:
+            first = seen[(what, kind)]
+            d.error("GRID017", f"a second '{kind}' {what}: a model holds one", span,
+                    help=f"{fix} (the first is at line {first.line})")
+        else:
+            seen[(what, kind)] = span
+
+
 CHECKS = (check_unique_ids, check_network, check_connected, check_components,
-          check_investments, check_areas, check_time, check_scenarios, check_studies)
+          check_investments, check_once, check_areas, check_time, check_scenarios,
+          check_studies)
 
 
 def check_model(m: ir.Model, ctx: Context | Collector) -> None:

@@ -54,6 +54,7 @@ CODES: dict[str, str] = {
     "GRID072": "statement does not shape the model",
     "GRID073": "scenario set cannot be combined with stations",
     "GRID074": "investment outside the strategy's plan space",
+    "GRID075": "statement conflicts with the study's objective",
 }
 
 

@@ -55,6 +55,8 @@ CASES = {
     "GRID071": (FEEDER + "study loss {\n  objective losses\n}\n", "study loss", None),
     "GRID072": (FEEDER + FLEET, "fleet cars", None),
     "GRID072b": (FEEDER + "penalty unserved_ev 2 CNY/kWh\n", "penalty unserved_ev", None),
+    "GRID075": (FEEDER + "study loss {\n  objective losses\n  formulation distflow\n}\n",
+                "penalty shed", None),
     "GRID074": (FEEDER + REINFORCE_B2_B5 + DG
                 + "study search {\n  solve pso(particles = 2, iterations = 1, seed = 1)\n}\n",
                 "invest pv", None),
@@ -86,7 +88,8 @@ def test_compile_diagnostic_points_at_the_statement(case: str, tmp_path: Path,
 def test_formulation_stated_lets_losses_compile(tmp_path: Path) -> None:
     import gridc
 
-    text = FEEDER + "study loss {\n  objective losses\n  formulation distflow\n}\n"
+    text = (FEEDER.replace("penalty shed 5 CNY/kWh weighted by priority", "")
+            + "study loss {\n  objective losses\n  formulation distflow\n}\n")
     problem = gridc.compile(gridc.parse(text, "user.grid"), study="loss")
     assert problem.compiled.formulation == "distflow"
     assert "line_l" in problem.model.variables
@@ -103,3 +106,16 @@ def test_stations_with_a_scenario_set_of_their_own_are_refused() -> None:
         gridc.compile(gridc.parse(text, models / "user_css.grid"), study="case1")
     (diag,) = err.value.diagnostics
     assert diag.code == "GRID073" and "storms" in diag.message
+
+
+@pytest.mark.parametrize("extra", ["penalty shed 9 CNY/kWh\n", "price grid 0.4 CNY/kWh\n"])
+def test_a_second_penalty_or_price_of_one_kind_is_refused(extra: str) -> None:
+    """The first one would win and the second be read and ignored: refused instead."""
+    import gridc
+    from gridc.dsl import GridError
+
+    with pytest.raises(GridError) as err:
+        gridc.parse(FEEDER + extra, "user.grid")
+    (diag,) = err.value.diagnostics
+    assert diag.code == "GRID017"
+    assert diag.span.line == len(FEEDER.splitlines()) + 1

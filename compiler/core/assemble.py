@@ -25,7 +25,8 @@ objective under
 Statements that cannot shape the model are diagnostics, never notes: EV areas, fleets,
 a travel model or station sites without a `stations` investment, `penalty unserved_ev`
 (GRID072), a stations model with a scenario set of its own (GRID073: its scenarios are
-the forecast's days).
+the forecast's days), a shed price or priced investments under `objective losses`
+(GRID075: they would not count).
 """
 
 from __future__ import annotations
@@ -91,6 +92,42 @@ def _unused(m: ir.Model, resolved: ResolvedStudy, with_stations: bool) -> None:
                             "models (a product of both is not supported yet)")
 
 
+def _against_losses(m: ir.Model, resolved: ResolvedStudy) -> None:
+    """`objective losses` minimises kWh of losses and nothing else: a shed price would let
+    the optimum shed every load (no flow, no losses), and the costs of investments would
+    not count. Both are refused rather than silently dropped."""
+    if resolved.solve.objective != "losses":
+        return
+    shed = next((p for p in m.penalties if p.kind == "shed"), None)
+    if shed is not None:
+        raise compile_error(m, "GRID075", "'penalty shed' makes demand optional, and "
+                            "'objective losses' would then shed every load (no flow, no "
+                            "losses)", shed.span, help="remove the penalty from this model, "
+                            "or minimise cost (objective cost) with losses priced through "
+                            "formulation distflow")
+    priced = next((i for i in m.investments if any(
+        c.install_cny > 0 or c.maintain_cny_per_y > 0 for c in _costs_of(i))), None)
+    if priced is not None:
+        raise compile_error(m, "GRID075", f"investment '{priced.name}' has costs, which "
+                            "'objective losses' does not count", priced.span,
+                            help="minimise cost (objective cost), or give the investment no "
+                            "costs if only its effect on losses matters")
+
+
+def _costs_of(inv: P.Investment) -> list[P.Costs]:
+    """Every `Costs` an investment carries (types, equipment, both storage sizes)."""
+    out: list[P.Costs] = []
+    for value in (getattr(inv, "costs", None), getattr(inv, "power_costs", None),
+                  getattr(inv, "energy_costs", None)):
+        if isinstance(value, P.Costs):
+            out.append(value)
+    for part in (*getattr(inv, "types", ()), *getattr(inv, "equipment", ())):
+        out.append(part.costs)
+    if isinstance(inv, P.Stations):
+        out.append(inv.transformer.costs)
+    return out
+
+
 def compile_model(model: ir.Model, study: str | None = None, **options: Any) -> CompiledModel:
     """Compile `model` for `study` (None: the first study, or defaults)."""
     unknown = sorted(set(options) - set(KNOWN_OPTIONS))
@@ -102,6 +139,7 @@ def compile_model(model: ir.Model, study: str | None = None, **options: Any) -> 
     m, candidates = expand_network(expand_storage(resolved.model))
     stations = [i for i in m.investments if isinstance(i, P.Stations)]
     _unused(m, resolved, bool(stations))
+    _against_losses(m, resolved)
     plan = (prepare(m, stations[0], options.get("subcase"), options.get("forecast"),
                     options.get("days", "typical")) if stations else None)
     scenarios = plan.scenarios if plan is not None else scenario_list(m, resolved.scenario_set)
@@ -158,8 +196,9 @@ def compile_model(model: ir.Model, study: str | None = None, **options: Any) -> 
         items += sv.items
         station_case = StationCase(sv, plan)
     dem = build_loads(b, inj_p, inj_q, flow.outflow_p, flow.outflow_q)
-    if topo is None:  # the cuts assume the network's lines are given (no topology)
-        island_cuts(b, inv.reinforced, gen, dem, supplies)
+    # valid with a topology decision too: a subtree is computed with every line that may
+    # be built, so the reinforced line is its only connection whatever is built
+    island_cuts(b, inv.reinforced, gen, dem, supplies)
 
     per_scenario = scenario_terms(b, flow, gen, sto, dem)
     per_scenario.update(inv.scenario_terms)

@@ -100,7 +100,8 @@ def cost_items(model: ir.Model, plan: Plan) -> list[tuple[ItemCoefficients, floa
 
     items: list[tuple[ItemCoefficients, float]] = []
     for inv in _inv(model, P.Reinforcement):
-        items.append((coeff(inv.costs), float(len(plan.reinforced))))
+        items.append((coeff(inv.costs),
+                      float(sum(1 for c in plan.reinforced if c in inv.candidates))))
     for inv in _inv(model, P.MobileStorage):
         for t in inv.types:
             items.append((coeff(t.costs), float(plan.mess.get(t.name, 0))))

@@ -78,30 +78,11 @@ def define_investments(b: Builder, study: ResolvedStudy) -> Investments:
     plan, fixed = _fixed_plan(study)
     out = Investments()
 
+    hardening = [i for i in m.investments if isinstance(i, P.Reinforcement)]
+    if hardening:
+        _reinforcement(b, hardening, plan, fixed, out)
     for inv in m.investments:
-        if isinstance(inv, P.Reinforcement):
-            lines = [str(x) for x in b.idx.coords[LINE]]
-            bad = [c for c in inv.candidates if c not in lines]
-            if bad:
-                raise compile_error(m, "GRID041", f"unknown line '{bad[0]}'", inv.span)
-            cand = xr.DataArray([float(x in inv.candidates) for x in lines],
-                                coords=[b.idx.coords[LINE]])
-            lo = 0.0 * cand
-            up = cand
-            if inv.name in fixed:
-                lo = up = xr.DataArray([float(x in plan.reinforced) for x in lines],
-                                       coords=[b.idx.coords[LINE]])
-            y = integer_var(b, "reinforced", (LINE,), lo, up, family="reinforcement",
-                            source=LINE)
-            b.constrain("reinforced_max", y.sum(), "<=", float(inv.count.max),
-                        family="reinforcement", source=None)
-            if inv.count.min > 0:
-                b.constrain("reinforced_min", y.sum(), ">=", float(inv.count.min),
-                            family="reinforcement", source=None)
-            out.reinforced = y
-            out.items.append(PricedItem("reinforcement", inv.name, inv.costs, y.sum(),
-                                        "lines"))
-        elif isinstance(inv, P.MobileStorage):
+        if isinstance(inv, P.MobileStorage):
             mess = build_mess(b, inv, plan.mess if inv.name in fixed else None)
             out.mess = mess
             for t in inv.types:
@@ -120,3 +101,39 @@ def define_investments(b: Builder, study: ResolvedStudy) -> Investments:
             out.inj_q.append(ev.inj_q)
             out.scenario_terms["ev_battery_loss"] = ev.loss
     return out
+
+
+def _reinforcement(b: Builder, invs: list[P.Reinforcement], plan: Plan, fixed: set[str],
+                   out: Investments) -> None:
+    """One `reinforced` [line] block for every reinforcement investment (a line belongs
+    to at most one), with each investment's count range over its own candidates."""
+    m = b.model
+    lines = [str(x) for x in b.idx.coords[LINE]]
+    owner: dict[str, str] = {}
+    for inv in invs:
+        for c in inv.candidates:
+            if c not in lines:
+                raise compile_error(m, "GRID041", f"unknown line '{c}'", inv.span)
+            if c in owner:
+                raise compile_error(m, "GRID040", f"line '{c}' is a candidate of both "
+                                    f"'{owner[c]}' and '{inv.name}'", inv.span,
+                                    help="list each line in one reinforcement investment")
+            owner[c] = inv.name
+    pinned = {inv.name for inv in invs} & fixed
+    up = [float(x in owner and (owner[x] not in pinned or x in plan.reinforced))
+          for x in lines]
+    lo = [float(x in owner and owner[x] in pinned and x in plan.reinforced) for x in lines]
+    coords = [b.idx.coords[LINE]]
+    y = integer_var(b, "reinforced", (LINE,), xr.DataArray(lo, coords=coords),
+                    xr.DataArray(up, coords=coords), family="reinforcement", source=LINE)
+    out.reinforced = y
+    for k, inv in enumerate(invs):
+        suffix = "" if len(invs) == 1 else f"_{k}"
+        # one investment: Σ over every line (the others are fixed at 0), as always written
+        count = y.sum() if len(invs) == 1 else y.sel({LINE: list(inv.candidates)}).sum()
+        b.constrain(f"reinforced_max{suffix}", count, "<=", float(inv.count.max),
+                    family="reinforcement", source=None)
+        if inv.count.min > 0:
+            b.constrain(f"reinforced_min{suffix}", count, ">=", float(inv.count.min),
+                        family="reinforcement", source=None)
+        out.items.append(PricedItem("reinforcement", inv.name, inv.costs, count, "lines"))

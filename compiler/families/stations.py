@@ -45,7 +45,7 @@ import pandas as pd
 import xarray as xr
 from linopy import LinearExpression, Variable
 
-from gridc.compiler.core.builder import Builder, sparse_sum
+from gridc.compiler.core.builder import Block, Builder, sparse_sum
 from gridc.compiler.core.errors import compile_error
 from gridc.compiler.core.index import BUS, SCENARIO, TIME
 from gridc.compiler.formulations.pricing import PricedItem
@@ -198,9 +198,8 @@ def define_stations(b: Builder, inv: P.Stations, plan: StationPlan) -> StationVa
     peak_sev = _fleet_sum(plan.peak, sev) * scs
 
     def count(name: str, lower: xr.DataArray, on: xr.DataArray) -> Variable:
-        var = b.m.add_variables(lower=np.ceil(lower - 1e-9), upper=UPPER_UNITS * on,
-                                coords=[sites], name=name, integer=True)
-        return var
+        return b.integer(name, (CSS,), np.ceil(lower - 1e-9), UPPER_UNITS * on,
+                         family="stations", source=CSS, unit="units")
 
     n_c1 = count("station_charger_1", (1 + inv.margin) * peak_pev * cs, cs)
     n_sw = count("station_swapper", (1 + inv.margin) * peak_sev * scs, scs)
@@ -218,6 +217,7 @@ def define_stations(b: Builder, inv: P.Stations, plan: StationPlan) -> StationVa
                                                                      coords=[delays]))
     x = b.m.add_variables(lower=0.0, upper=cap.transpose(*dims, DELAY),
                           coords=b.idx.coord(*dims, DELAY), name="station_pev_energy")
+    b.blocks["station_pev_energy"] = Block("station_pev_energy", "stations", CSS, "kWh")
     b.constrain("station_pev_served", x.sum(DELAY), "==", e_pev, family="stations",
                 source=CSS, unit="kWh")
     p_cs = _total([x.sel({DELAY: d}, drop=True).roll({TIME: d}) for d in range(window)]) * (
@@ -244,6 +244,7 @@ def define_stations(b: Builder, inv: P.Stations, plan: StationPlan) -> StationVa
     ratings = pd.Index(sorted(tr.ratings_kva), name=TRATING)
     b.idx.coords[TRATING] = ratings
     y = b.m.add_variables(coords=[sites, ratings], name="station_transformer", binary=True)
+    b.blocks["station_transformer"] = Block("station_transformer", "stations", CSS, "0/1")
     b.constrain("station_transformer_one", y.sum(TRATING), "==", 1.0, family="stations",
                 source=CSS)
     s_t = (xr.DataArray(ratings.to_numpy(dtype=float), coords=[ratings]) * y).sum(TRATING)

@@ -21,18 +21,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 from linopy import LinearExpression, Variable
 
 from gridc.compiler.core.builder import Builder
 from gridc.compiler.core.errors import compile_error
-from gridc.compiler.core.index import LINE, SCENARIO
+from gridc.compiler.core.index import BUS, LINE, LOAD, SCENARIO
 from gridc.compiler.core.line_state import LineStates
 from gridc.compiler.core.rows import Rows
 from gridc.compiler.core.study import ResolvedStudy
+from gridc.compiler.families.loads import demand
 from gridc.compiler.formulations.cone import rotated_rows
 from gridc.compiler.formulations.distflow import DEFAULT_LEVELS, DistFlowVars, define_distflow
 from gridc.compiler.formulations.lindistflow import define_flow_magnitude, define_lindistflow
-from gridc.dsl import ir
 from gridc.dsl import ir_planning as P
 
 FORMULATIONS = ("lindistflow", "distflow")
@@ -86,23 +87,24 @@ def cone_mode(requested: str, cones: int, nu: int) -> str:
     return "btn" if cones * rotated_rows(nu) <= BTN_MAX_ROWS else "cuts"
 
 
-def flow_cap(m: ir.Model, with_stations: bool) -> float:
+def flow_cap(b: Builder, with_stations: bool) -> float:
     """No line carries more than all demand plus all generation (with 10 % for losses and
-    reactive power): the big-M of the flow bounds under `distflow`. Unbounded with
-    stations, whose load is a decision, with storage (which charges), or with generators
-    of unbounded size (the grid import does not count: it only feeds the demand)."""
+    reactive power): the big-M of the flow bounds under `distflow`. The demand is the
+    model's own, at its peak over scenarios and steps (profiles and `scale load`
+    included). Unbounded with stations, whose load is a decision, with storage (which
+    charges), or with generators of unbounded size (the grid import does not count: it
+    only feeds the demand)."""
+    m = b.model
     if with_stations or m.storages or any(isinstance(i, P.StorageBuild | P.MobileStorage
                                                      | P.EvBattery) for i in m.investments):
         return math.inf
-    net = m.network()
-    shape = max(m.profile(net.load_profile).values) if net.load_profile else 1.0
-    demand = shape * sum(math.hypot(b.p_kw, b.q_kvar) for b in net.buses)
-    demand += sum(math.hypot(ld.p_kw, ld.q_kvar) for ld in m.loads)
     gens = [g.p_max_kw for g in m.generators if g.kind != "grid"]
-    dg = sum(i.capacity_max_kw for i in m.investments if isinstance(i, P.DgUnits))
     if any(math.isinf(x) for x in gens):
         return math.inf
-    return 1.1 * (demand + sum(gens) + dg)
+    bus_p, bus_q, load_p, load_q = demand(b)
+    apparent = (np.hypot(bus_p, bus_q).sum(BUS) + np.hypot(load_p, load_q).sum(LOAD))
+    dg = sum(i.capacity_max_kw for i in m.investments if isinstance(i, P.DgUnits))
+    return 1.1 * (float(apparent.max()) + sum(gens) + dg)
 
 
 def define_flow(b: Builder, formulation: str, states: LineStates, *, with_abs_flow: bool,
@@ -116,7 +118,7 @@ def define_flow(b: Builder, formulation: str, states: LineStates, *, with_abs_fl
     nu = int(levels if levels is not None else DEFAULT_LEVELS)
     cones = b.idx.steps * len(b.idx.coords[SCENARIO]) * len(b.idx.coords[LINE])
     mode = cone_mode(cone, cones, nu)
-    df = define_distflow(b, states, nu, flow_cap(b.model, with_stations), mode)
+    df = define_distflow(b, states, nu, flow_cap(b, with_stations), mode)
     p_abs = define_flow_magnitude(b, df.p) if with_abs_flow else None
     return Flow(formulation, df.p, df.q, df.w, p_abs, df.outflow_p, df.outflow_q, states,
                 df), mode

@@ -135,6 +135,12 @@ def plan_codec(study: ResolvedStudy) -> PlanCodec:
                             f"({other[0].kind}) is not part of its plan space", other[0].span,
                             help="solve this study in extensive form (solve extensive), or "
                             f"leave '{other[0].name}' out of it (without {other[0].name})")
+    econ = m.economics or ir.Economics(span=m.span)
+    if econ.pricing != "present_value":
+        raise compile_error(m, "GRID074", "the PSO strategy scores plans by their present "
+                            f"value (seed 000); this model prices '{econ.pricing}'",
+                            econ.span, help="write 'pricing present_value' in economics, or "
+                            "solve the study in extensive form")
     for inv in m.investments:
         pin = inv.name in fixed
         if isinstance(inv, P.Reinforcement):

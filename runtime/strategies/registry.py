@@ -40,7 +40,7 @@ from gridc.compiler.core.scenarios import energized
 from gridc.compiler.families.stations import station_table
 from gridc.compiler.formulations.distflow import add_cuts, cone_report
 from gridc.compiler.formulations.pricing import item_values
-from gridc.runtime.backend.solver import SolveOutcome
+from gridc.runtime.backend.solver import SolveOutcome, SolveStatus
 from gridc.runtime.backend.warmstart import solve_warm
 from gridc.runtime.results import Result, build_result
 
@@ -222,9 +222,11 @@ def finish(compiled: CompiledModel, outcome: SolveOutcome, timings: dict[str, fl
     cuts_mode = compiled.cone_mode == "cuts"
     limit = (MILP_ROUNDS + LP_ROUNDS) if cuts_mode else MAX_ROUNDS
     fixed = False
+    milp = outcome  # the last solve that decided the integers
     while report is not None and abs(report["loss_error"]) > LOSS_TOL and rounds < limit:
         if cuts_mode and not fixed and rounds + 1 >= MILP_ROUNDS:
             milp_rounds = rounds + 1
+            milp = outcome
             _fix_integers(compiled)
             fixed = True
         if add_cuts(compiled.builder, compiled.cone) == 0:
@@ -236,6 +238,8 @@ def finish(compiled: CompiledModel, outcome: SolveOutcome, timings: dict[str, fl
             break
         outcome = retry
         report = _cone(compiled, outcome)
+    if fixed and milp.is_mip:
+        outcome = _as_proven_by(milp, outcome)
     result = build_result(compiled, outcome, {**timings})
     result.timings["solve_s"] = total_s
     result.summary["timings"]["solve_s"] = total_s
@@ -246,6 +250,24 @@ def finish(compiled: CompiledModel, outcome: SolveOutcome, timings: dict[str, fl
     if result.ok:
         result.summary.update(planning_summary(compiled))
     return result
+
+
+def _as_proven_by(milp: SolveOutcome, last: SolveOutcome) -> SolveOutcome:
+    """The outcome of cut rounds run on the operation LP after the plan was fixed: the
+    LP's solution, but only what the MILP proved — its bound (still valid: cuts only
+    tighten the model) and the gap to it. An LP solved to optimality under a fixed plan
+    proves nothing about the plan, so it is never reported as `optimal` on its own."""
+    bound = milp.bound
+    gap = None
+    if bound is not None and last.objective is not None:
+        gap = max(0.0, (last.objective - bound) / max(abs(last.objective), 1e-9))
+    if milp.status is SolveStatus.time_limit_feasible or gap is None:
+        status = SolveStatus.time_limit_feasible if gap is None else milp.status
+    else:
+        status = SolveStatus.optimal if gap <= 1e-9 else SolveStatus.feasible_gap
+    return replace(last, status=status, bound=bound, gap=gap, is_mip=True,
+                   message=f"plan fixed by the MILP ({milp.status.value}, "
+                           f"{milp.solver_status}); operation refined by cut rounds")
 
 
 def _cone(compiled: CompiledModel, outcome: SolveOutcome) -> dict[str, Any] | None:
