@@ -18,7 +18,11 @@ STATUS_STYLE = {
 
 
 def _money(x: float | None) -> str:
-    return "-" if x is None else f"{x:,.2f} CNY"
+    return _amount(x, "CNY")
+
+
+def _amount(x: float | None, unit: str) -> str:
+    return "-" if x is None else f"{x:,.2f} {unit}"
 
 
 def _where(v: dict[str, Any] | None) -> str:
@@ -36,14 +40,16 @@ def summary_table(s: dict[str, Any]) -> Table:
     t.add_column("value")
     status = s["status"]
     t.add_row("status", f"[{STATUS_STYLE.get(status, '')}]{status}[/] ({s.get('message', '')})")
-    t.add_row("objective", _money(s.get("objective")))
-    t.add_row("bound", _money(s.get("bound")))
+    # `objective losses` minimises expected daily losses in kWh, every other study CNY
+    unit = "kWh/day" if s.get("objective_kind") == "losses" else "CNY"
+    t.add_row("objective", _amount(s.get("objective"), unit))
+    t.add_row("bound", _amount(s.get("bound"), unit))
     gap = s.get("gap")
     t.add_row("gap", "-" if gap is None else f"{100 * gap:.4f} %")
     for name, value in s.get("costs", {}).items():
         if s.get("planning") and not name.startswith("daily_"):
             continue  # printed as the plan's cost rows (`plan_report`)
-        t.add_row(f"  {name}", _money(value))
+        t.add_row(f"  {name}", _amount(value, "kWh/day" if name.endswith("_kwh") else "CNY"))
     shed = s.get("shed")
     if shed:
         per = ", ".join(f"{k} {v:,.1f}" for k, v in shed["by_scenario_kwh"].items())

@@ -56,3 +56,15 @@ def test_cli_refuses_a_strategy_that_does_not_apply(capsys: pytest.CaptureFixtur
     text = out.out + out.err
     assert "strategy 'exchange' needs a model with stations" in text
     assert "Traceback" not in text and "internal error" not in text
+
+
+def test_a_losses_study_is_printed_in_kwh(tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    import catalogue as C
+
+    path = tmp_path / "losses.grid"
+    path.write_text(C.lines_losses("distflow", "losses"), encoding="utf-8")
+    assert main(["solve", str(path)]) == 0
+    out = capsys.readouterr().out
+    objective = next(line for line in out.splitlines() if "objective" in line)
+    assert "kWh/day" in objective and "CNY" not in objective
