@@ -9,12 +9,15 @@ each other.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 from rich.console import Console
 
 from gridc.dsl import GridError, load
+from gridc.dsl.access import ALLOW_PATH_ENV, printable_sources, tidy
 from gridc.dsl.diagnostics import render_all
 from gridc.dsl.ir import Model
 
@@ -31,14 +34,50 @@ def err_console() -> Console:
 
 def report_grid_error(exc: GridError) -> int:
     color = sys.stderr.isatty()
-    sys.stderr.write(render_all(exc.diagnostics, exc.sources, color=color) + "\n")
+    # each diagnostic once, no control characters, whichever stage raised it
+    text = render_all(tidy(exc.diagnostics), printable_sources(exc.sources), color=color)
+    sys.stderr.write(text + "\n")
     return EXIT_MODEL
 
 
-def load_or_report(path: str) -> Model | int:
-    """The model at `path`, or the exit code after printing its diagnostics."""
+#: Folders granted with --allow-path to the command being run (see `granting`).
+GRANTED: list[str] = []
+
+
+def add_access_options(p: argparse.ArgumentParser) -> None:
+    """--allow-path DIR, for every command that reads a model."""
+    p.add_argument("--allow-path", action="append", default=[], metavar="DIR",
+                   dest="allow_path",
+                   help="let the model also read files under DIR (repeatable); by default "
+                        "it reads only files under its own folder (docs/untrusted-models.md)")
+
+
+@contextmanager
+def granting(paths: Sequence[str]) -> Iterator[None]:
+    """Grant `paths` to every model loaded while the command runs: here (`GRANTED`)
+    and in the worker processes it starts (through GRIDC_ALLOW_PATH)."""
+    if not paths:
+        yield
+        return
+    before = os.environ.get(ALLOW_PATH_ENV)
+    full = [os.path.abspath(os.path.expanduser(p)) for p in paths]
+    GRANTED[:] = full
+    os.environ[ALLOW_PATH_ENV] = os.pathsep.join([*full, *([before] if before else [])])
     try:
-        return load(path)
+        yield
+    finally:
+        GRANTED.clear()
+        if before is None:
+            os.environ.pop(ALLOW_PATH_ENV, None)
+        else:
+            os.environ[ALLOW_PATH_ENV] = before
+
+
+def load_or_report(path: str) -> Model | int:
+    """The model at `path` (reading the folders granted with --allow-path too), or
+    the exit code after printing its diagnostics."""
+    try:
+        return load(path, allow=GRANTED)
     except GridError as exc:
         return report_grid_error(exc)
 

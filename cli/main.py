@@ -8,6 +8,7 @@ errors are reported as such with exit code 3.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -19,11 +20,15 @@ from gridc.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     EXTRA_COMMANDS,
+    GRANTED,
+    add_access_options,
     err_console,
+    granting,
     load_or_report,
     report_grid_error,
 )
 from gridc.dsl import GridError
+from gridc.dsl.access import Access, Refused, max_file_bytes
 from gridc.dsl.fmt import format_text
 from gridc.dsl.ir import Model
 from gridc.runtime.ioutil import atomic_write_text
@@ -54,11 +59,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_fmt(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for path in args.files:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            err_console().print(f"error: cannot read {path}: {exc}")
+        got = Access.for_model(path, GRANTED).read(Path(path), confined=False)
+        if isinstance(got, Refused):  # a FIFO, a device, too large, not UTF-8, missing
+            _, message, _ = got.explain(path, path, "")
+            err_console().print(f"error: {message}", markup=False)
             return EXIT_USAGE
+        text = got[1]
         try:
             pretty = format_text(text, path)
         except GridError as exc:
@@ -97,12 +103,14 @@ def build_parser(with_extras: bool = True) -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="parse and validate models")
     p.add_argument("files", nargs="+")
     p.add_argument("--emit", choices=["ir"], help="print the validated IR as JSON")
+    add_access_options(p)
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("fmt", help="print models in canonical form")
     p.add_argument("files", nargs="+")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--check", action="store_true", help="exit 1 if a file is not canonical")
     g.add_argument("--write", action="store_true", help="rewrite files in place (atomically)")
+    add_access_options(p)
     p.set_defaults(func=cmd_fmt)
     p = sub.add_parser("schema", help="print the JSON schema of the IR")
     p.add_argument("--out", help="write to this file instead of stdout")
@@ -113,6 +121,8 @@ def build_parser(with_extras: bool = True) -> argparse.ArgumentParser:
     for name, (helptext, (setup, run)) in list(EXTRA_COMMANDS.items()):
         p = sub.add_parser(name, help=helptext)
         setup(p)
+        with contextlib.suppress(argparse.ArgumentError):  # unless it defines it itself
+            add_access_options(p)  # every extra command reads a model
         p.set_defaults(func=run)
     return parser
 
@@ -132,6 +142,18 @@ def _load_extra_commands() -> None:
                 raise
 
 
+def _access_problem(allowed: list[str]) -> str | None:
+    """A usage error in --allow-path or GRIDC_MAX_FILE_MB, if any."""
+    try:
+        max_file_bytes()
+    except ValueError as exc:
+        return str(exc)
+    for folder in allowed:
+        if not Path(folder).expanduser().exists():
+            return f"--allow-path {folder}: no such file or directory"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     first = next((a for a in args_list if not a.startswith("-")), None)
@@ -141,8 +163,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(args_list)
     except SystemExit as exc:  # argparse: --help (0) or usage error (2)
         return int(exc.code or 0)
+    problem = _access_problem(getattr(args, "allow_path", []))
+    if problem:
+        err_console().print(f"gridc: error: {problem}", markup=False)
+        return EXIT_USAGE
     try:
-        return int(args.func(args))
+        with granting(getattr(args, "allow_path", [])):
+            return int(args.func(args))
     except GridError as exc:
         return report_grid_error(exc)
     except KeyboardInterrupt:

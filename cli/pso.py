@@ -13,19 +13,23 @@ and the output files.
 * Progress: a live display (iteration, best cost, evaluations per second, cache
   hits, workers) on a terminal, one log line per iteration otherwise.
 * Ctrl-C stops the search; the best plan found so far is reported and written
-  (exit code 130).
+  (exit code 130). Any other failure of the search — the Dask workers dying again and
+  again (`ExecutorError`), an error in a scenario solve — does the same with a message
+  saying what failed and exit code 1 (status "failed" in summary.json).
 * `--certify [S]` then solves the study's extensive form with a time limit of S
   seconds (default 300) and prints the heuristic's gap to its dual bound — the
   PSO plan's cost can never be below that bound.
 * `--out DIR` writes `summary.json` (plan, cost rows, per-scenario daily costs, the
-  search's statistics) and `plan.grid` (the plan as `fix` statements).
+  search's statistics) and `plan.grid` (the plan as `fix` statements), as a pair
+  (`gridc.runtime.ioutil.write_pair`: summary.json carries the sha256 of plan.grid).
+  `DIR` is checked before the search starts: a file, a folder that cannot be written
+  or a `summary.json`/`plan.grid` that is a folder is a usage error (exit 2).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import math
 import time
 from pathlib import Path
@@ -35,15 +39,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from gridc.cli.common import err_console
 from gridc.compiler import compile_model
 from gridc.compiler.core.study import resolve_study
 from gridc.dsl import ir
-from gridc.runtime.executor import make_executor
-from gridc.runtime.ioutil import atomic_write_text
+from gridc.runtime.executor import ExecutorError, make_executor
+from gridc.runtime.ioutil import OutputError, check_output_dir, write_pair
 from gridc.runtime.problem import Problem
 from gridc.runtime.strategies.bilevel import (
     PlanEvaluator,
     PsoRun,
+    SearchFailed,
     fix_statements,
     pso_settings,
     solve_pso,
@@ -51,7 +57,9 @@ from gridc.runtime.strategies.bilevel import (
 from gridc.runtime.strategies.pso import IterationInfo
 from gridc.runtime.strategies.registry import NAMES
 
-EXIT_OK, EXIT_MODEL, EXIT_INTERRUPTED = 0, 1, 130
+EXIT_OK, EXIT_MODEL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: what `--out` receives: the plan, then its manifest (written last)
+PLAN, SUMMARY = "plan.grid", "summary.json"
 
 
 def add_arguments(p: argparse.ArgumentParser, seconds: Any) -> None:
@@ -139,9 +147,10 @@ def summary(run: PsoRun, model: ir.Model, study: str) -> dict[str, Any]:
     """The JSON summary of a search (also used by bench/bilevel.py)."""
     ev = run.evaluator
     best = run.best
+    status = ("failed" if run.failure else "interrupted" if run.result.interrupted
+              else "completed")
     out: dict[str, Any] = {
-        "strategy": "pso", "study": study,
-        "status": "interrupted" if run.result.interrupted else "completed",
+        "strategy": "pso", "study": study, "status": status,
         "objective": best.score if best is not None and best.ok else None,
         "pso": {"particles": run.settings.particles, "iterations": run.settings.iterations,
                 "iterations_done": run.result.iterations_done, "seed": run.settings.seed,
@@ -151,6 +160,8 @@ def summary(run: PsoRun, model: ir.Model, study: str) -> dict[str, Any]:
                 "evaluations_per_s": run.evaluations_per_s, "workers": run.workers,
                 "executor": run.executor, "compile_s": ev.compile_s, "solve_s": ev.solve_s},
     }
+    if run.failure:
+        out["error"] = run.failure
     if best is None:
         return out
     out["plan"] = {"reinforced": list(best.plan.reinforced), "mess": dict(best.plan.mess),
@@ -187,38 +198,59 @@ def _print_plan(out: Console, data: dict[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace, model: ir.Model, out: Console) -> int:
+    if args.out:  # before anything is solved
+        try:
+            check_output_dir(args.out, (PLAN, SUMMARY))
+        except OutputError as exc:
+            err_console().print(f"error: {exc}")
+            return EXIT_USAGE
     if args.lp or args.diagnose:
         out.print("note: --lp and --diagnose apply to the extensive form only; ignored")
     resolved = resolve_study(model, args.study)
     settings = pso_settings(resolved, args.particles, args.iterations, args.seed)
-    executor = make_executor(args.workers, args.scheduler)
+    try:
+        executor = make_executor(args.workers, args.scheduler)
+    except ExecutorError as exc:
+        err_console().print(f"error: {exc}")
+        return EXIT_MODEL
     display = _Display(out, settings.iterations, executor)
     try:
         run_ = solve_pso(args.model, args.study, executor, model=model, settings=settings,
                          gap=args.gap, time_limit=args.time_limit,
                          threads=args.threads or 1, on_iteration=display)
+    except SearchFailed as exc:  # e.g. the workers died: keep the best plan so far
+        run_ = exc.run
     finally:
         display.stop()
-        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C during the shutdown:
-            executor.close()                           # keep the result
+        # Ctrl-C or a broken cluster during the shutdown: keep the result
+        with contextlib.suppress(KeyboardInterrupt, Exception):
+            executor.close()
     data = summary(run_, resolved.model, resolved.name)
     _print_plan(out, data)
-    if run_.result.interrupted:
-        out.print(f"interrupted after {run_.result.iterations_done} iteration(s): " + (
-            "reporting the best plan found so far" if run_.best is not None
-            else "no plan was evaluated, nothing to write"))
+    stopped = run_.result.interrupted or run_.failure is not None
+    kept = ("reporting the best plan found so far" if run_.best is not None
+            else "no plan was evaluated, nothing to write")
+    if run_.failure is not None:
+        err_console().print(f"error: the search failed after {run_.result.iterations_done} "
+                            f"iteration(s): {run_.failure}")
+        out.print(f"search failed: {kept}")
+    elif run_.result.interrupted:
+        out.print(f"interrupted after {run_.result.iterations_done} iteration(s): {kept}")
     elif args.certify is None:
         out.print("lower bound: run with --certify [S] to solve the extensive form and "
                   "measure this plan's gap to its bound")
-    if args.certify is not None and not run_.result.interrupted:
+    if args.certify is not None and not stopped:
         data["certify"] = _certify(model, args, data["objective"], out)
     if args.out and run_.best is not None:
         d = Path(args.out)
         head = [f"// PSO plan of study {resolved.name or '-'} ({data['status']}, seed "
                 f"{settings.seed}): objective {data['objective']} CNY"]
-        atomic_write_text(d / "plan.grid", "\n".join(head + data.get("fix", [])) + "\n")
-        atomic_write_text(d / "summary.json", json.dumps(data, indent=2) + "\n")
-        out.print(f"wrote {d}/summary.json and {d}/plan.grid")
+        text = "\n".join(head + data.get("fix", [])) + "\n"
+        write_pair(d, PLAN, lambda tmp: tmp.write_text(text, encoding="utf-8"), SUMMARY,
+                   data)
+        out.print(f"wrote {d}/{SUMMARY} and {d}/{PLAN}")
+    if run_.failure is not None:
+        return EXIT_MODEL
     if run_.result.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_OK if run_.best is not None and run_.best.ok else EXIT_MODEL

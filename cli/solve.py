@@ -5,9 +5,12 @@
 
 Exit codes: 0 with a usable solution (optimal, feasible_gap, time_limit_feasible),
 1 otherwise (infeasible, unbounded, time_limit_infeasible, error) or for model
-errors, 2 for usage errors. Results are written to `--out` only when the run
-produced a solution, so a failed run leaves an existing output directory as it
-was. `--diagnose` explains an infeasible model (see `gridc.runtime.diagnose`).
+errors, 2 for usage errors — among them an `--out` that cannot be written (a file,
+a folder that cannot be created or written, a `summary.json` or `solution.nc` that
+is a folder), found before anything is solved. Results are written to `--out` only
+when the run produced a solution, so a failed run leaves an existing output
+directory as it was; they are written as a pair (see `Result.write`). `--diagnose`
+explains an infeasible model (see `gridc.runtime.diagnose`).
 A study with `solve pso(...)`, or `--strategy pso`, runs the bi-level search instead
 (options `--workers`, `--scheduler`, `--certify`, ...: see `gridc.cli.pso`).
 """
@@ -34,7 +37,9 @@ from gridc.cli.views import print_diagnosis, print_summary
 from gridc.compiler import compile_model
 from gridc.runtime.backend.solver import SolveStatus
 from gridc.runtime.diagnose import diagnose
+from gridc.runtime.ioutil import OutputError, check_output_dir
 from gridc.runtime.problem import Problem
+from gridc.runtime.results import RESULT_FILES
 from gridc.runtime.strategies.registry import choose
 
 
@@ -60,8 +65,6 @@ def setup(p: argparse.ArgumentParser) -> None:
     cmd_pso.add_arguments(p, positive)
 
 
-
-
 def run(args: argparse.Namespace) -> int:
     out = console()
     started = time.perf_counter()
@@ -73,6 +76,12 @@ def run(args: argparse.Namespace) -> int:
         return run_all_studies(args, model, out)
     if cmd_pso.wants_pso(args, model):  # the bi-level search (see gridc.cli.pso)
         return cmd_pso.run(args, model, out)
+    if args.out:  # before anything is compiled or solved
+        try:
+            check_output_dir(args.out, RESULT_FILES)
+        except OutputError as exc:
+            err_console().print(f"error: {exc}")
+            return EXIT_USAGE
     problem = Problem(compile_model(model, study=args.study), parse_s=parse_s)
     if args.lp:
         problem.write_lp(args.lp, names=args.lp_names)

@@ -20,11 +20,21 @@ lines (a synthetic study named `SWEEP.CASE`). Both print one table with a column
 per study (plan and costs like the seed's Tables 1-2, status, gap and time; see
 `gridc.cli.plan_views`) and, with `--out DIR`, write each study's results to
 `DIR/<study or case>/`. Exit code 0 when every study has a usable solution.
+
+Nothing finished is lost: `DIR` and every `DIR/<study>/` are checked before the first
+solve (a file, a folder that cannot be written, a `summary.json` or `solution.nc`
+that is a folder: exit 2, nothing solved), and each study is written as soon as its
+result arrives (`Result.write`, a pair replaced atomically; a study solved again by
+the re-check is written again). Ctrl-C (exit 130) or a failure (exit 1: a study that
+raised, `ExecutorError` when Dask workers die again and again) leaves the folders
+written so far intact and prints which studies are written and which are missing.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +48,7 @@ from gridc.cli.common import (
     EXIT_USAGE,
     EXTRA_COMMANDS,
     console,
+    err_console,
     fraction,
     load_or_report,
     positive,
@@ -45,11 +56,14 @@ from gridc.cli.common import (
 from gridc.cli.plan_views import studies_table
 from gridc.compiler import compile_model
 from gridc.compiler.core.study import resolve_study
-from gridc.dsl import ir
+from gridc.dsl import GridError, ir
 from gridc.runtime.backend.warmstart import check_start, start_from
-from gridc.runtime.executor import Executor, SerialExecutor, make_executor
+from gridc.runtime.executor import Executor, ExecutorError, SerialExecutor, make_executor
+from gridc.runtime.ioutil import OutputError, check_output_dir
 from gridc.runtime.problem import Problem
-from gridc.runtime.results import Result
+from gridc.runtime.results import RESULT_FILES, Result
+
+EXIT_INTERRUPTED = 130
 
 
 @dataclass(frozen=True)
@@ -63,12 +77,39 @@ class StudyTask:
     starts: tuple[tuple[str, xr.Dataset], ...] = ()  # (study, solution) of earlier waves
     beat: float | None = None  # re-check: solve only if a start is cheaper than this
 
+    @property
+    def label(self) -> str:
+        """The task in messages (e.g. the executor's `ExecutorError`)."""
+        return f"study {self.name}"
+
+
+class StudyFailed(Exception):
+    """A study whose compile or solve raised something other than a model error (those
+    are `GridError`s, passed on as they are). Picklable: it travels back from Dask."""
+
+    def __init__(self, study: str, error: str):
+        super().__init__(study, error)
+        self.study, self.error = study, error
+
+    def __str__(self) -> str:
+        return f"study {self.study} failed: {self.error}"
+
 
 def solve_study(task: StudyTask) -> Result | None:
     """Compile and solve `task.name`, offered as a MIP start the cheapest of `task.starts`
     that is feasible for it (`warmstart.check_start`). With `task.beat` (the re-check
     of `run_studies`), solve only when that start is worth less than `beat` in this
-    study, and return None otherwise."""
+    study, and return None otherwise. Raises `StudyFailed` naming the study if it
+    fails other than by a model error."""
+    try:
+        return _solve_study(task)
+    except GridError:
+        raise
+    except Exception as exc:
+        raise StudyFailed(task.name, f"{type(exc).__name__}: {exc}") from exc
+
+
+def _solve_study(task: StudyTask) -> Result | None:
     started = time.perf_counter()
     problem = Problem(compile_model(task.model, study=task.name))
     const = problem.compiled.objective_constant
@@ -103,7 +144,8 @@ def study_waves(model: ir.Model, names: list[str]) -> list[list[str]]:
 def run_studies(model: ir.Model, names: list[str], options: dict[str, Any],
                 report: Any = None, executor: Executor | None = None) -> list[Result]:
     """Compile and solve each study of `names` with `Problem.solve(**options)`; results in
-    the order of `names`. `report(name, result)`, if given, is called after each one.
+    the order of `names`. `report(name, result)`, if given, is called with each result
+    as soon as it arrives (in the order they finish), so that it can be kept at once.
 
     The studies run in waves (`study_waves`): the studies of one wave are independent
     and go to `executor` together (in parallel on a Dask executor; serially without
@@ -123,23 +165,25 @@ def run_studies(model: ir.Model, names: list[str], options: dict[str, Any],
     run = executor if executor is not None else SerialExecutor()
     done: dict[str, Result] = {}
 
-    def record(wave: list[str], results: list[Result | None]) -> None:
-        for name, result in zip(wave, results):
-            if result is None:
-                continue
-            done[name] = result
-            if report is not None:
-                report(name, result)
+    def wave_of(tasks: list[StudyTask]) -> None:
+        arrived: dict[int, Result | None] = {}
+        for k, result in run.as_completed(solve_study, tasks):
+            arrived[k] = result
+            if result is not None and report is not None:
+                report(tasks[k].name, result)
+        for k, task in enumerate(tasks):  # in wave order: what later waves see is the
+            result = arrived[k]           # same whatever finished first
+            if result is not None:
+                done[task.name] = result
 
     for wave in study_waves(model, names):
         starts = tuple((n, r.dataset) for n, r in done.items() if r.ok)
-        record(wave, run.submit_many(solve_study, [StudyTask(model, name, options, starts)
-                                                   for name in wave]))
+        wave_of([StudyTask(model, name, options, starts) for name in wave])
     ok = {n: r for n, r in done.items() if r.ok and r.objective is not None}
     again = [n for n in names if n in ok and len(ok) > 1]
-    record(again, run.submit_many(solve_study, [
-        StudyTask(model, name, options, tuple((n, r.dataset) for n, r in ok.items() if n != name),
-                  beat=ok[name].objective) for name in again]))
+    wave_of([StudyTask(model, name, options,
+                       tuple((n, r.dataset) for n, r in ok.items() if n != name),
+                       beat=ok[name].objective) for name in again])
     return [done[name] for name in names]
 
 
@@ -171,29 +215,98 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
             "seed": args.seed, "verbose": args.verbose}
 
 
+def check_out(args: argparse.Namespace, labels: list[str]) -> int | None:
+    """Exit code 2 with a message if `--out` or one of its `<label>/` folders cannot
+    receive a result (before anything is solved); None if all can."""
+    if not args.out:
+        return None
+    try:
+        check_output_dir(args.out)
+        for label in labels:
+            check_output_dir(f"{args.out}/{label}", RESULT_FILES)
+    except OutputError as exc:
+        err_console().print(f"error: {exc}")
+        return EXIT_USAGE
+    return None
+
+
+def _account(out: Console, args: argparse.Namespace, names: list[str], labels: list[str],
+             results: dict[str, Result], written: set[str], title: str) -> None:
+    """After an interrupt or a failure: the studies solved so far side by side, and which
+    studies are written (or solved, without --out) and which are missing."""
+    if results:
+        out.print(studies_table([results[n].summary if n in results else None
+                                 for n in names], labels, title))
+    have = [lab for n, lab in zip(names, labels) if n in (written if args.out else results)]
+    missing = []
+    for n, lab in zip(names, labels):
+        if n not in results:
+            missing.append(f"{lab} (not solved)")
+        elif args.out and not results[n].ok:
+            missing.append(f"{lab} (no solution: {results[n].status.value})")
+        elif args.out and n not in written:
+            missing.append(f"{lab} (not written)")
+    where = f" to {args.out}/" if args.out else ""
+    out.print(f"{'written' if args.out else 'solved'}{where}: {', '.join(have) or 'none'}")
+    out.print(f"missing: {', '.join(missing) or 'none'}")
+
+
 def run_and_report(out: Console, model: ir.Model, names: list[str], labels: list[str],
                    args: argparse.Namespace, title: str) -> int:
-    """Solve `names`, print the side-by-side table, write `--out/<label>/`."""
+    """Solve `names`, write each to `--out/<label>/` as soon as it is solved, print the
+    side-by-side table."""
+    if (code := check_out(args, labels)) is not None:
+        return code
+    label_of = dict(zip(names, labels))
+    results: dict[str, Result] = {}
+    written: set[str] = set()
+
     def progress(name: str, result: Result) -> None:
+        results[name] = result
         gap = "-" if result.gap is None else f"{100 * result.gap:.2f} %"
-        out.print(f"{name}: {result.status.value}, gap {gap}, "
-                  f"{result.summary['timings']['wall_s']:.0f} s")
+        line = (f"{name}: {result.status.value}, gap {gap}, "
+                f"{result.summary['timings']['wall_s']:.0f} s")
+        if args.out and result.ok:
+            result.write(f"{args.out}/{label_of[name]}")
+            written.add(name)
+            line += f", wrote {args.out}/{label_of[name]}/"
+        out.print(line)
 
     workers = getattr(args, "workers", None)
     scheduler = getattr(args, "scheduler", None)
-    with make_executor(workers, scheduler) as executor:
-        if executor.kind != "serial":
-            out.print(f"{len(names)} studies on {executor.workers()} Dask worker(s) "
-                      f"({executor.kind})")
-        results = run_studies(model, names, _options(args), report=progress,
-                              executor=executor)
-    out.print(studies_table([r.summary for r in results], labels, title))
+    try:
+        executor = make_executor(workers, scheduler)
+        try:
+            if executor.kind != "serial":
+                out.print(f"{len(names)} studies on {executor.workers()} Dask worker(s) "
+                          f"({executor.kind})")
+            final = run_studies(model, names, _options(args), report=progress,
+                                executor=executor)
+        finally:
+            # Ctrl-C or a broken cluster during the shutdown: keep what was solved
+            with contextlib.suppress(KeyboardInterrupt, Exception):
+                executor.close()
+    except KeyboardInterrupt:
+        err_console().print("interrupted")
+        _account(out, args, names, labels, results, written, title)
+        return EXIT_INTERRUPTED
+    except GridError:
+        _account(out, args, names, labels, results, written, title)
+        raise  # rendered by gridc.cli.main (exit 1)
+    except Exception as exc:
+        why = str(exc) if isinstance(exc, ExecutorError | StudyFailed) \
+            else f"{type(exc).__name__}: {exc}"
+        err_console().print(f"error: {why}")
+        _account(out, args, names, labels, results, written, title)
+        if "GRIDC_DEBUG" in os.environ:  # as gridc.cli.main does for internal errors
+            raise
+        return EXIT_MODEL
+    out.print(studies_table([r.summary for r in final], labels, title))
     if args.out:
-        for label, result in zip(labels, results):
-            if result.ok:
-                result.write(f"{args.out}/{label}")
-        out.print(f"wrote {args.out}/<{'|'.join(labels)}>/summary.json and solution.nc")
-    return EXIT_OK if all(r.ok for r in results) else EXIT_MODEL
+        done = [lab for n, lab in zip(names, labels) if n in written]
+        out.print(f"wrote {args.out}/<{'|'.join(done)}>/summary.json and solution.nc"
+                  if done else f"no solution: nothing written to {args.out}")
+    return EXIT_OK if all(r.ok for r in final) else EXIT_MODEL
 
 
 def run_all_studies(args: argparse.Namespace, model: ir.Model, out: Console) -> int:

@@ -2,28 +2,28 @@
 
 Public API: `load(path)` and `parse(text, path)` return an `ir.Model` or raise
 `GridError` carrying every diagnostic; nothing else escapes for bad input.
+
+A model reads only regular files under its own folder and the folders granted with
+`allow=[...]` (or GRIDC_ALLOW_PATH), each of at most `max_file_mb` MiB (default:
+GRIDC_MAX_FILE_MB, else 64): see dsl/access.py and docs/untrusted-models.md.
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from gridc.dsl import ir
+from gridc.dsl import ir, tables
+from gridc.dsl.access import Access, printable_sources, tidy
 from gridc.dsl.build.model import read_model
 from gridc.dsl.checks import check_model
-from gridc.dsl.diagnostics import Collector, Diagnostic, GridError
+from gridc.dsl.diagnostics import Diagnostic, GridError
 from gridc.dsl.spans import Span
 
-
-def _finish(model: ir.Model | None, diags: Collector, sources: dict[str, str]) -> ir.Model:
-    if model is not None and not diags:
-        check_model(model, diags)
-    if diags or model is None:
-        raise GridError(diags.items, sources)
-    return model
+#: Folders a model may read besides its own: paths (str or Path) or None.
+Allow = Iterable[str | Path] | None
 
 
 @contextmanager
@@ -43,26 +43,37 @@ def _without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def load(path: str | Path) -> ir.Model:
-    """Read, parse, build and check the model at `path` (following its imports)."""
-    try:
-        with _without_cycle_collection():
-            model, diags, sources = read_model(path)
-    except RecursionError:
-        raise GridError([Diagnostic("GRID002", "nesting too deep", Span(
-            file=str(path), line=1, col=1, end_line=1, end_col=2))], {}) from None
-    return _finish(model, diags, sources)
+def _read(path: str | Path, text: str | None, access: Access) -> ir.Model:
+    with tables.long_cells() as long:
+        try:
+            with _without_cycle_collection():
+                model, diags, sources = read_model(path, text, access)
+        except RecursionError:
+            raise GridError([Diagnostic("GRID002", "nesting too deep", Span(
+                file=str(path), line=1, col=1, end_line=1, end_col=2))], {}) from None
+        if model is not None and not diags:
+            check_model(model, diags)
+    if diags or model is None:
+        raise GridError(tidy(diags.items, long), printable_sources(sources))
+    return model
 
 
-def parse(text: str, path: str | Path = "<string>.grid") -> ir.Model:
-    """Parse model text; imports and CSV paths are relative to `path`'s directory."""
-    try:
-        with _without_cycle_collection():
-            model, diags, sources = read_model(path, text)
-    except RecursionError:
-        raise GridError([Diagnostic("GRID002", "nesting too deep", Span(
-            file=str(path), line=1, col=1, end_line=1, end_col=2))], {}) from None
-    return _finish(model, diags, sources)
+def load(path: str | Path, *, allow: Allow = None, max_file_mb: float | None = None
+         ) -> ir.Model:
+    """Read, parse, build and check the model at `path` (following its imports).
+
+    The model reads only regular files under the folder of `path` and the folders in
+    `allow` (and GRIDC_ALLOW_PATH), each of at most `max_file_mb` MiB (default
+    GRIDC_MAX_FILE_MB, else 64); anything else is a diagnostic (GRID060-GRID062).
+    Raises ValueError for a size limit that is not a positive number."""
+    return _read(path, None, Access.for_model(path, allow, max_file_mb))
+
+
+def parse(text: str, path: str | Path = "<string>.grid", *, allow: Allow = None,
+          max_file_mb: float | None = None) -> ir.Model:
+    """Parse model text; imports and CSV paths are relative to `path`'s directory, which
+    (with `allow`) is what the model may read, as for `load`."""
+    return _read(path, text, Access.for_model(path, allow, max_file_mb))
 
 
 __all__ = ["GridError", "ir", "load", "parse"]

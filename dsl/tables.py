@@ -11,12 +11,67 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from gridc.dsl.diagnostics import Collector
 from gridc.dsl.spans import Span
 
 _HEADER = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[([^\]]*)\])?$")
+
+#: A diagnostic quotes at most this many characters of a cell of a data file.
+QUOTE_LIMIT = 40
+
+
+def escape(text: str) -> str:
+    """`text` with every non-printable character written as an escape (\\x00, \\t,
+    \\x1b, \\u200b), so that a diagnostic never prints control characters."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+                   for ch in text)
+
+
+def quote(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """A cell as a diagnostic may quote it: escaped, and cut to `limit` characters
+    (with '…') when longer."""
+    shown = escape(text[: limit + 1])
+    return shown if len(shown) <= limit and len(text) <= limit else shown[: limit - 1] + "…"
+
+
+#: Texts of data-file cells longer than QUOTE_LIMIT, collected while a model is read
+#: (see `long_cells`): diagnostics that quote one are shortened before they are shown.
+_LONG_CELLS: ContextVar[set[str] | None] = ContextVar("gridc_long_cells", default=None)
+
+
+@contextmanager
+def long_cells() -> Iterator[set[str]]:
+    """Collect the long cells of the CSV files read inside the `with` block."""
+    found: set[str] = set()
+    token = _LONG_CELLS.set(found)
+    try:
+        yield found
+    finally:
+        _LONG_CELLS.reset(token)
+
+
+def _note_long(found: set[str]) -> None:
+    sink = _LONG_CELLS.get()
+    if sink is not None and found:
+        sink.update(found)
+
+
+def _long_parts(txt: str, found: set[str]) -> None:
+    """Remember `txt` and the parts a message may quote on their own (a header's name
+    and unit, a reference without its '.0')."""
+    found.add(txt)
+    if txt.endswith(".0"):
+        found.add(txt[:-2])
+    m = re.match(r"^([^\[]*)\[([^\]]*)\]", txt)
+    if m:
+        found.update(part for part in m.groups() if len(part) > QUOTE_LIMIT)
 
 
 class Cell:
@@ -77,6 +132,7 @@ class Table:
     rows: tuple[tuple[Cell, ...], ...]
     span: Span
     source: str  # "inline" or the CSV path as written
+    long_cells: frozenset[str] = frozenset()  # cells too long to quote (CSV files)
 
     def column(self, name: str) -> int | None:
         for i, c in enumerate(self.columns):
@@ -127,6 +183,7 @@ def read_rows(
     columns: list[Column] = []
     rows: list[tuple[Cell, ...]] = []
     ncols = 0
+    long: set[str] = set()
     for k, raw in enumerate(text.split("\n")):
         body = _strip_comment(raw.rstrip("\r"))
         if not body or body.isspace():
@@ -134,13 +191,18 @@ def read_rows(
         line_no = line0 + k
         base_col = col0 if k == 0 else 1
         cells = _split(body, sep)
+        if sep is not None and len(body) > QUOTE_LIMIT:
+            for _, txt in cells:
+                if len(txt) > QUOTE_LIMIT:
+                    _long_parts(txt, long)
         if not columns:
             for off, txt in cells:
                 span = Span(file=file, line=line_no, col=base_col + off, end_line=line_no,
                             end_col=base_col + off + max(1, len(txt)))
                 m = _HEADER.match(txt)
                 if not m:
-                    diags.error("GRID030", f"bad column header '{txt}'", span,
+                    _note_long(long)
+                    diags.error("GRID030", f"bad column header '{quote(txt)}'", span,
                                 help="headers are names with an optional unit, "
                                      "e.g. from to r[ohm] x[ohm] rating[kVA]")
                     return None
@@ -153,14 +215,23 @@ def read_rows(
         if len(row) != ncols:
             diags.error("GRID034",
                         f"row has {len(row)} cells but the header has {ncols}",
-                        row_span(row), help="header: " + " ".join(c.name for c in columns))
+                        row_span(row), help="header: " + _names(columns))
             continue
         rows.append(row)
+    _note_long(long)
     if not columns:
         diags.error("GRID030", "table has no header row", whole,
                     help="the first row names the columns, e.g. from to r[ohm] x[ohm]")
         return None
-    return Table(columns=tuple(columns), rows=tuple(rows), span=whole, source=source)
+    return Table(columns=tuple(columns), rows=tuple(rows), span=whole, source=source,
+                 long_cells=frozenset(long))
+
+
+def _names(columns: list[Column], most: int = 12) -> str:
+    """The header's column names for a help line (the first `most` of a wide one)."""
+    names = [quote(c.name) for c in columns[:most]]
+    more = len(columns) - most
+    return " ".join(names) + (f" ... ({more} more)" if more > 0 else "")
 
 
 def parse_inline(token_text: str, span: Span, diags: Collector) -> Table | None:
@@ -199,4 +270,6 @@ def parse_csv(text: str, file: str, ref_span: Span, source: str,
                 _CSV_CACHE.popitem(last=False)
     else:
         _CSV_CACHE.move_to_end(key)
-    return Table(columns=table.columns, rows=table.rows, span=ref_span, source=source)
+        _note_long(set(table.long_cells))
+    return Table(columns=table.columns, rows=table.rows, span=ref_span, source=source,
+                 long_cells=table.long_cells)

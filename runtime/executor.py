@@ -24,15 +24,26 @@ submission) and `retries=` (a task that *raises* is run again); a task whose
 worker *dies* is rescheduled by the Dask scheduler on another worker (up to its
 `allowed-failures`). Tasks must therefore be idempotent: the lower-level
 evaluation is a deterministic function of its item, with only a cache on the side.
+
+When that is not enough — a task whose workers died `allowed-failures + 1` times
+(distributed's `KilledWorker`), a scheduler that went away, cancelled futures, an
+unreachable scheduler — the executor raises `ExecutorError`, in this module only:
+a gridc error naming the tasks that could not run (an item's `label` attribute, if
+it has one), which the commands report as such (exit 1) instead of an internal
+error. An exception raised by a task itself is passed on unchanged.
+
+`as_completed(fn, items)` yields `(index, result)` as each task finishes, so that a
+caller can keep each result (write it to disk) as soon as it exists.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
@@ -40,6 +51,59 @@ R = TypeVar("R")
 
 #: times a task that raised is re-run before the batch fails
 DEFAULT_RETRIES = 2
+
+
+class ExecutorError(RuntimeError):
+    """Tasks the executor could not run (their workers died repeatedly, the cluster went
+    away, the scheduler cannot be reached); `tasks` names them."""
+
+    def __init__(self, message: str, tasks: Sequence[str] = ()):
+        super().__init__(message)
+        self.tasks = list(tasks)
+
+
+def label(item: Any, default: str) -> str:
+    """How a task is named in messages: its item's `label`, else `default`."""
+    text = getattr(item, "label", None)
+    return text if isinstance(text, str) and text else default
+
+
+def _failure_types() -> tuple[type[BaseException], ...]:
+    """The exceptions by which distributed says that it could not run a task."""
+    from concurrent.futures import CancelledError
+
+    from distributed import KilledWorker
+    from distributed.client import FuturesCancelledError
+    from distributed.comm.core import CommClosedError
+
+    types: list[type[BaseException]] = [KilledWorker, CancelledError, FuturesCancelledError,
+                                        CommClosedError]
+    with contextlib.suppress(ImportError):
+        from distributed.client import ClosedClientError  # not in every version
+
+        types.append(ClosedClientError)
+    return tuple(types)
+
+
+def lost_tasks(exc: BaseException, names: dict[Any, str], unfinished: Sequence[Any]
+               ) -> ExecutorError:
+    """The `ExecutorError` for a distributed failure `exc`: `names` maps task keys to
+    labels, `unfinished` are the keys that had not finished when it happened."""
+    from distributed import KilledWorker
+
+    if isinstance(exc, KilledWorker):
+        killed = exc.args[0] if exc.args else None
+        tasks = [names.get(killed, str(killed))]
+        attempts = exc.args[2] + 1 if len(exc.args) > 2 and isinstance(exc.args[2], int) \
+            else None
+        times = f" {attempts} times" if attempts else " repeatedly"
+        why = (f"the Dask workers running it died{times} (KilledWorker: out of memory, "
+               "a crash in the solver, or killed; see the worker logs)")
+    else:
+        tasks = [names.get(k, str(k)) for k in unfinished]
+        why = f"the Dask cluster failed ({type(exc).__name__}: {exc})"
+    shown = ", ".join(tasks[:5]) + (f" and {len(tasks) - 5} more" if len(tasks) > 5 else "")
+    return ExecutorError(f"could not run {shown or 'the batch'}: {why}", tasks)
 
 
 def dask_setup(worker: Any) -> None:
@@ -57,6 +121,9 @@ class Executor(Protocol):
     kind: str
 
     def submit_many(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]: ...
+
+    def as_completed(self, fn: Callable[[T], R], items: Sequence[T]
+                     ) -> Iterator[tuple[int, R]]: ...
 
     def workers(self) -> int: ...
 
@@ -82,6 +149,11 @@ class SerialExecutor(_Closing):
 
     def submit_many(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         return [fn(item) for item in items]
+
+    def as_completed(self, fn: Callable[[T], R], items: Sequence[T]
+                     ) -> Iterator[tuple[int, R]]:
+        for k, item in enumerate(items):
+            yield k, fn(item)
 
     def workers(self) -> int:
         return 1
@@ -109,7 +181,11 @@ class DaskExecutor(_Closing):
         self.cluster: Any = None
         if scheduler is not None:
             self.kind = "dask-scheduler"
-            self.client = Client(scheduler, timeout=connect_timeout)
+            try:
+                self.client = Client(scheduler, timeout=connect_timeout)
+            except OSError as exc:  # TimeoutError included
+                raise ExecutorError(f"cannot connect to the Dask scheduler at {scheduler}: "
+                                    f"{exc}") from exc
         else:
             assert n_workers is not None
             if n_workers < 1:
@@ -129,9 +205,31 @@ class DaskExecutor(_Closing):
         futures = self.submit(fn, items)
         try:
             return list(self.client.gather(futures))
-        except BaseException:
-            self.client.cancel(futures)
+        except BaseException as exc:
+            self._fail(futures, items, exc)
             raise
+
+    def as_completed(self, fn: Callable[[T], R], items: Sequence[T]
+                     ) -> Iterator[tuple[int, R]]:
+        from distributed import as_completed
+
+        futures = self.submit(fn, items)
+        index = {f.key: k for k, f in enumerate(futures)}
+        try:
+            for future, result in as_completed(futures, with_results=True):
+                yield index[future.key], result
+        except BaseException as exc:  # GeneratorExit too: the caller stopped early
+            self._fail(futures, items, exc)
+            raise
+
+    def _fail(self, futures: list[Any], items: Sequence[Any], exc: BaseException) -> None:
+        """Cancel a failed batch; raise `ExecutorError` if distributed could not run it."""
+        unfinished = [f.key for f in futures if f.status != "finished"]
+        with contextlib.suppress(Exception):
+            self.client.cancel(futures)
+        if isinstance(exc, _failure_types()):
+            names = {f.key: label(item, str(f.key)) for f, item in zip(futures, items)}
+            raise lost_tasks(exc, names, unfinished) from exc
 
     def submit(self, fn: Callable[[T], R], items: Iterable[T]) -> list[Any]:
         """The futures of one batch (split out of `submit_many` so that tests can act

@@ -12,10 +12,11 @@ model under its block name and labelled dims (see `gridc.compiler`), plus:
 Each variable carries `unit` and `family` attributes. Without a usable solution
 (infeasible, error, time limit without incumbent) the dataset is empty.
 
-`Result.write(out_dir)` writes `solution.nc` and `summary.json`, each through a
-temporary file renamed into place (`gridc.runtime.ioutil.atomic_write`), the
-summary last and only once the solution is safely written, so an interrupted
-or failed write never leaves a half-written or mixed pair behind.
+`Result.write(out_dir)` writes `solution.nc` and `summary.json` as a pair
+(`gridc.runtime.ioutil.write_pair`): `summary.json` is the pair's manifest — it carries
+the sha256 and size of `solution.nc` under "files" — and is renamed into place last,
+as the commit. `read_summary(out_dir)` reads a summary back only if it vouches for
+the `solution.nc` beside it.
 """
 
 from __future__ import annotations
@@ -33,10 +34,13 @@ from gridc.compiler import CompiledModel
 from gridc.compiler.core.index import BUS, SCENARIO, TIME
 from gridc.compiler.core.scenarios import energized
 from gridc.runtime.backend.solver import SolveOutcome, SolveStatus
-from gridc.runtime.ioutil import atomic_write, atomic_write_text
+from gridc.runtime.ioutil import read_pair, write_pair
 from gridc.runtime.planning import cost_rows, decisions, line_status
 
 SHED_BLOCKS = ("bus_shed_p", "load_shed_p")
+#: the files of a written result: the data, then its manifest (written last)
+SOLUTION, SUMMARY = "solution.nc", "summary.json"
+RESULT_FILES = (SOLUTION, SUMMARY)
 
 
 @dataclass
@@ -56,15 +60,33 @@ class Result:
         return self.status.ok
 
     def write(self, out_dir: str | Path) -> None:
-        """Write `solution.nc` and `summary.json` into `out_dir` atomically. A result
-        without a solution is refused, so it cannot replace an earlier good one."""
+        """Write `solution.nc` and `summary.json` into `out_dir` as a pair. A result
+        without a solution is refused, so it cannot replace an earlier good one.
+
+        Both files are written into a fresh staging folder `out_dir/.gridc-tmp-XXXX/`;
+        then `solution.nc` is renamed into place and `summary.json`, which carries the
+        sha256 and size of that `solution.nc` ("files"), is renamed after it: that one
+        rename commits the pair. The guarantee, after an exception or Ctrl-C at any
+        point: the old pair is in place (rolled back) or the new one (committed), and
+        no temporary file remains. After a *kill* at any point: the old pair or the new
+        pair is in place, except between the two renames, where the new `solution.nc`
+        sits beside the old `summary.json` — detectably, since the summary's sha256 does
+        not match it (`read_summary` refuses it), never an undetectable mix; the next
+        write or `read_summary` of `out_dir` completes that pair from the staging
+        folder and removes every stale temporary (`ioutil.recover_pair`)."""
         if not self.ok:
             raise ValueError(f"no solution to write (status {self.status.value})")
-        out = Path(out_dir)
-        text = json.dumps(_jsonable(self.summary), indent=2) + "\n"  # fail before writing
+        summary = _jsonable(self.summary)
+        json.dumps(summary)  # not JSON-serialisable: fail before writing anything
         ds = _netcdf_ready(self.dataset)
-        atomic_write(out / "solution.nc", lambda tmp: ds.to_netcdf(tmp, engine="netcdf4"))
-        atomic_write_text(out / "summary.json", text)
+        write_pair(out_dir, SOLUTION, lambda tmp: ds.to_netcdf(tmp, engine="netcdf4"),
+                   SUMMARY, summary)
+
+
+def read_summary(out_dir: str | Path) -> dict[str, Any]:
+    """The `summary.json` of a result written to `out_dir`, checked to describe the
+    `solution.nc` beside it (raises `gridc.runtime.ioutil.MismatchedPair` otherwise)."""
+    return read_pair(out_dir, SOLUTION, SUMMARY)
 
 
 def _jsonable(x: Any) -> Any:

@@ -21,6 +21,8 @@ NOT_TRIGGERABLE: dict[str, str] = {
     "GRID050": "raised only by the compiler (gridc.compile / gridc solve) for IR the "
                "language itself never produces: an empty scenario set or an empty "
                "history are already rejected while reading (GRID012, GRID030)",
+    "GRID062": "needs a file over the size limit (64 MiB unless GRIDC_MAX_FILE_MB is set); "
+               "tests/test_file_access.py triggers it with a small limit",
     **{code: "raised when a study is compiled or solved (gridc solve), not by gridc "
              "check: each is triggered by a .grid model in tests/test_compile_diagnostics.py"
        for code in ("GRID070", "GRID071", "GRID072", "GRID073", "GRID074", "GRID075")},

@@ -1,4 +1,8 @@
-"""Top level: dispatch statements to builders, follow imports, assemble the Model."""
+"""Top level: dispatch statements to builders, follow imports, assemble the Model.
+
+Imports form a graph, not a tree: a file imported from several places (or twice by
+one file) is read, parsed and built once per load; its contributions count once.
+Every file is opened through the load's `Access` (dsl/access.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from gridc.dsl import ir
+from gridc.dsl.access import Access, Refused
 from gridc.dsl.build import components, ev, invest, network, studies
-from gridc.dsl.build.reader import Context, read_problem
+from gridc.dsl.build.reader import Context
 from gridc.dsl.diagnostics import Collector, did_you_mean
 from gridc.dsl.spans import Span
 from gridc.dsl.syntax import Document, Stmt, parse_document
@@ -48,6 +53,9 @@ class Assembly:
     singles: dict[str, tuple[Any, Span]] = field(default_factory=dict)
     imports: list[str] = field(default_factory=list)
     header: tuple[str, str, Span] | None = None
+    access: Access = field(default_factory=lambda: Access("."))
+    #: resolved paths of the .grid files read so far (each is read once)
+    done: set[Path] = field(default_factory=set)
 
 
 def display_path(path: Path) -> str:
@@ -57,11 +65,12 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def read_model(path: str | Path, text: str | None = None) -> tuple[ir.Model | None, Collector,
-                                                                    dict[str, str]]:
-    """Parse and build a model and its imports; returns (model or None, diagnostics, sources)."""
-    asm = Assembly(diags=Collector())
+def read_model(path: str | Path, text: str | None = None, access: Access | None = None
+               ) -> tuple[ir.Model | None, Collector, dict[str, str]]:
+    """Parse and build a model and its imports; returns (model or None, diagnostics, sources).
+    Files are read through `access` (default: the folder of `path`, GRIDC_ALLOW_PATH)."""
     p = Path(path)
+    asm = Assembly(diags=Collector(), access=access or Access.for_model(p))
     _read_file(asm, p, text, stack=[], via=None)
     if asm.diags:
         return None, asm.diags, asm.sources
@@ -75,25 +84,34 @@ def read_model(path: str | Path, text: str | None = None) -> tuple[ir.Model | No
     return model, asm.diags, asm.sources
 
 
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL: reading reports it
+        return path.absolute()
+
+
 def _read_file(asm: Assembly, path: Path, text: str | None, stack: list[Path],
-               via: Span | None) -> None:
+               via: Span | None, written: str | None = None) -> None:
     shown = display_path(path)
+    real = _resolved(path)
     if text is None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason, hint = read_problem(exc)
+        got = asm.access.read(path, confined=via is not None)
+        if isinstance(got, Refused):
             where = via or Span(file=shown, line=1, col=1, end_line=1, end_col=1)
-            asm.diags.error("GRID004", f"cannot read '{shown}': {reason}", where,
-                            help=hint or "check the path; imports are relative to the "
-                                         "importing file")
+            code, message, hint = got.explain(written or shown, shown, "check the path; "
+                                              "imports are relative to the importing file")
+            asm.diags.error(code, message, where, help=hint)
             return
+        real, text = got
+    asm.done.add(real)
     asm.sources[shown] = text
     doc = parse_document(text, shown, asm.diags)
     if doc is None:
         return
-    ctx = Context(diags=asm.diags, base_dir=path.parent, sources=asm.sources)
-    _build_document(asm, ctx, doc, path, [*stack, path.resolve()], is_root=not stack)
+    ctx = Context(diags=asm.diags, base_dir=path.parent, sources=asm.sources,
+                  access=asm.access)
+    _build_document(asm, ctx, doc, path, [*stack, real], is_root=not stack)
 
 
 def _build_document(asm: Assembly, ctx: Context, doc: Document, path: Path,
@@ -149,10 +167,14 @@ def _import(asm: Assembly, ctx: Context, st: Stmt, path: Path, stack: list[Path]
     if len(a) != 2 or a[1].kind != "string":
         ctx.error("GRID014", "malformed import", st.span, help='write: import "network.grid"')
         return
-    target = (path.parent / str(a[1].value))
-    if target.resolve() in stack:
+    written = str(a[1].value)
+    target = (path.parent / written)
+    real = _resolved(target)
+    if real in stack:
         chain = " -> ".join(display_path(p) for p in [*stack, target])
         ctx.error("GRID005", "import cycle", a[1].span, help=chain)
         return
-    asm.imports.append(str(a[1].value))
-    _read_file(asm, target, None, stack, a[1].span)
+    if real in asm.done:
+        return  # already read through another import: its statements count once
+    asm.imports.append(written)
+    _read_file(asm, target, None, stack, a[1].span, written)

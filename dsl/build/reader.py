@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from gridc.dsl import tables
+from gridc.dsl.access import Access, Refused, snippet_view
 from gridc.dsl.diagnostics import Collector, did_you_mean
 from gridc.dsl.spans import Span
 from gridc.dsl.syntax import Atom, Stmt
@@ -46,11 +47,13 @@ REQUIRED = Missing()
 
 @dataclass
 class Context:
-    """Where we are reading: diagnostics sink, the file's directory, loaded sources."""
+    """Where we are reading: diagnostics sink, the file's directory, loaded sources,
+    and the file policy of the load (every file is opened through it)."""
 
     diags: Collector
     base_dir: Path
     sources: dict[str, str] = field(default_factory=dict)
+    access: Access = field(default_factory=lambda: Access("."))
 
     def error(self, code: str, message: str, span: Span, help: str | None = None) -> None:
         self.diags.error(code, message, span, help)
@@ -367,29 +370,20 @@ def to_numbers(ctx: Context, atom: Atom, expect: Expect) -> tuple[float, ...] | 
 
 
 def read_file(ctx: Context, rel: str, span: Span) -> tuple[str, str] | None:
-    """Read a file named relative to the current .grid file: (display path, text)."""
+    """Read a file named relative to the current .grid file: (display path, text).
+    Only through `ctx.access`: a file outside the model's folder (and the granted
+    ones), not a regular file or too large is a diagnostic at `span`."""
     path = (ctx.base_dir / rel)
     display = str(path) if Path(rel).is_absolute() else _display(ctx.base_dir, rel)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason, hint = read_problem(exc)
-        ctx.error("GRID004", f"cannot read '{rel}': {reason}", span,
-                  help=hint or f"paths are relative to the file that names them "
-                               f"({ctx.base_dir})")
+    got = ctx.access.read(path)
+    if isinstance(got, Refused):
+        code, message, hint = got.explain(rel, rel, f"paths are relative to the file that "
+                                                    f"names them ({ctx.base_dir})")
+        ctx.error(code, message, span, help=hint)
         return None
-    ctx.sources[display] = text
+    text = got[1]
+    ctx.sources[display] = snippet_view(text)
     return display, text
-
-
-def read_problem(exc: OSError | UnicodeDecodeError) -> tuple[str, str | None]:
-    """Why a file could not be read, and a help line when the path is not the issue."""
-    if isinstance(exc, UnicodeDecodeError):
-        return (f"it is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
-                f"{exc.start})", "save the file with UTF-8 encoding")
-    if isinstance(exc, IsADirectoryError):
-        return "it is a directory", "name a file, not a directory"
-    return exc.strerror or "unreadable", None
 
 
 def _display(base: Path, rel: str) -> str:

@@ -63,13 +63,14 @@ from gridc.data.economics import PlanCosts
 from gridc.dsl import ir, load
 from gridc.dsl import ir_planning as P
 from gridc.runtime.backend.solver import BoundsResolver
-from gridc.runtime.executor import Executor
+from gridc.runtime.executor import Executor, ExecutorError
 from gridc.runtime.strategies.pso import (
     Group,
     IterationInfo,
     PlanSpace,
     PsoResult,
     PsoSettings,
+    Swarm,
     run_pso,
 )
 
@@ -219,6 +220,13 @@ class LowerLevel:
 class ScenarioTask:
     lower: LowerLevel
     plan: Plan
+
+    @property
+    def label(self) -> str:
+        """The task in messages (e.g. the executor's `ExecutorError`)."""
+        p = self.plan
+        return (f"scenario {self.lower.scenario} of the plan [{len(p.reinforced)} lines, "
+                f"{sum(p.mess.values())} MESS, {sum(p.packs.values())} packs]")
 
 
 @dataclass(frozen=True)
@@ -416,10 +424,28 @@ class PsoRun:
     wall_s: float
     workers: int
     executor: str
+    failure: str | None = None  # why the search stopped early on an error (SearchFailed)
 
     @property
     def evaluations_per_s(self) -> float:
         return self.evaluator.solves / self.wall_s if self.wall_s > 0 else 0.0
+
+
+class SearchFailed(RuntimeError):
+    """The search stopped on an error (e.g. `ExecutorError`: the workers died); `run` is
+    the search so far, with the best plan found before the error (`run.failure` says
+    why). Raised from the error itself."""
+
+    def __init__(self, run: PsoRun):
+        super().__init__(f"the search stopped after {run.result.iterations_done} "
+                         f"iteration(s): {run.failure}")
+        self.run = run
+
+
+def describe(exc: BaseException) -> str:
+    """An error in one line for messages: gridc errors by their text, others by type."""
+    text = str(exc) or type(exc).__name__
+    return text if isinstance(exc, ExecutorError) else f"{type(exc).__name__}: {text}"
 
 
 def pso_settings(study: ResolvedStudy, particles: int | None = None,
@@ -443,7 +469,9 @@ def solve_pso(path: str | Path, study: str | None, executor: Executor, *,
     `gap` (default: the study's) and `time_limit` apply to each lower-level solve; a
     time limit that is hit makes the result depend on machine speed, so leave it
     unset when runs must be reproducible. Ctrl-C ends the search early with the
-    best plan so far (`run.result.interrupted`)."""
+    best plan so far (`run.result.interrupted`); any other error of the search (an
+    `ExecutorError` when the workers die, ...) raises `SearchFailed`, which holds the
+    search so far, best plan included (`exc.run`)."""
     path = str(Path(path).resolve())
     model = model if model is not None else load(path)
     resolved = resolve_study(model, study)
@@ -465,16 +493,25 @@ def solve_pso(path: str | Path, study: str | None, executor: Executor, *,
             on_iteration(info, evaluator)
 
     started = time.perf_counter()
-    result = run_pso(codec.space, evaluate, settings, on_iteration=report)
-    wall = time.perf_counter() - started
-    best = None
-    if result.best_plan is not None:
-        best = evaluator.cache.get(codec.decode(result.best_plan).key())
+    swarm = Swarm(codec.space, settings)  # ours: it holds the best plan whatever happens
+
+    def finish(result: PsoResult, failure: str | None = None) -> PsoRun:
+        wall = time.perf_counter() - started
+        best = None
+        if result.best_plan is not None:
+            best = evaluator.cache.get(codec.decode(result.best_plan).key())
+        try:
+            workers = executor.workers()
+        except Exception:  # a dying cluster must not hide the result
+            workers = 0
+        return PsoRun(best, result, evaluator, codec, settings, wall, workers,
+                      executor.kind, failure)
+
     try:
-        workers = executor.workers()
-    except Exception:  # a dying cluster must not hide the result
-        workers = 0
-    return PsoRun(best, result, evaluator, codec, settings, wall, workers, executor.kind)
+        result = run_pso(codec.space, evaluate, settings, on_iteration=report, swarm=swarm)
+    except Exception as exc:
+        raise SearchFailed(finish(swarm.result(), describe(exc))) from exc
+    return finish(result)
 
 
 def fix_statements(model: ir.Model, plan: Plan) -> list[str]:

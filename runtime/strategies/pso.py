@@ -323,7 +323,9 @@ def run_pso(space: PlanSpace, evaluate: Evaluate, settings: PsoSettings,
             swarm: Swarm | None = None) -> PsoResult:
     """Run the swarm for `settings.iterations` iterations. A KeyboardInterrupt stops it
     between or during evaluations; the best plan found so far is returned with
-    `interrupted=True` (pass your own `swarm` to inspect it in any case)."""
+    `interrupted=True`. Any other exception of `evaluate` propagates: pass your own
+    `swarm` to keep the best plan found before it (`swarm.result()`, as
+    `bilevel.solve_pso` does)."""
     swarm = swarm or Swarm(space, settings)
     try:
         while swarm.iteration < settings.iterations:
