@@ -46,15 +46,20 @@ from gridc.compiler.core.scenarios import build_scenario_data, scenario_list
 from gridc.compiler.core.study import ResolvedStudy, resolve_study
 from gridc.compiler.families.dg import define_dg
 from gridc.compiler.families.ev_battery import SITE
-from gridc.compiler.families.generators import build_generators
+from gridc.compiler.families.generators import define_generators
 from gridc.compiler.families.islands import island_cuts
-from gridc.compiler.families.loads import Injection, build_loads
+from gridc.compiler.families.loads import Injection, define_loads
 from gridc.compiler.families.mobile_storage import AT, MTYPE, parked
 from gridc.compiler.families.resilience import define_investments
 from gridc.compiler.families.stations import define_stations, prepare
 from gridc.compiler.families.storage import define_storage, expand_storage
 from gridc.compiler.families.substation import define_substations
-from gridc.compiler.families.topology import build_topology, expand_network, line_builds, line_items
+from gridc.compiler.families.topology import (
+    define_topology,
+    expand_network,
+    line_builds,
+    line_items,
+)
 from gridc.compiler.formulations.flow import choose_formulation, define_flow
 from gridc.compiler.formulations.operating_costs import expected, scenario_terms
 from gridc.compiler.formulations.pricing import Pricing, price
@@ -152,12 +157,12 @@ def compile_model(model: ir.Model, study: str | None = None, **options: Any) -> 
     topo = None
     if candidates:
         radial = any(i.radial for i in line_builds(m))
-        topo = build_topology(b, candidates, radial, options.get("fixed_lines"))
+        topo = define_topology(b, candidates, radial, options.get("fixed_lines"))
     flow, mode = define_flow(b, formulation, line_states(b, topo, inv.reinforced),
                              with_abs_flow=any(p.kind == "loss" for p in m.penalties),
                              levels=options.get("levels"), cone=options.get("cone", "auto"),
                              with_stations=plan is not None)
-    gen = build_generators(b)
+    gen = define_generators(b)
     sto = define_storage(b)
     inj_p: list[Injection] = [gen.inj_p, *inv.inj_p]
     inj_q: list[Injection] = [gen.inj_q, *inv.inj_q]
@@ -195,7 +200,7 @@ def compile_model(model: ir.Model, study: str | None = None, **options: Any) -> 
         inj_q.append(-sv.load_q)
         items += sv.items
         station_case = StationCase(sv, plan)
-    dem = build_loads(b, inj_p, inj_q, flow.outflow_p, flow.outflow_q)
+    dem = define_loads(b, inj_p, inj_q, flow.outflow_p, flow.outflow_q)
     # valid with a topology decision too: a subtree is computed with every line that may
     # be built, so the reinforced line is its only connection whatever is built
     island_cuts(b, inv.reinforced, gen, dem, supplies)

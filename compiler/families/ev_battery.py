@@ -63,7 +63,7 @@ def site_limits(inv: P.EvBattery) -> tuple[list[float], list[float]]:
     return p_max, q_max
 
 
-def build_ev_battery(b: Builder, inv: P.EvBattery,
+def define_ev_battery(b: Builder, inv: P.EvBattery,
                      fixed: dict[tuple[str, str], int] | None) -> EvVars:
     """The EV-RB blocks; `fixed` ((type, bus) -> packs) pins the purchase."""
     buses = [s.bus for s in inv.sites]

@@ -87,7 +87,7 @@ def _q_range(g: ir.Generator) -> tuple[float, float]:
     return 0.0, 0.0
 
 
-def build_generators(b: Builder) -> GeneratorVars:
+def define_generators(b: Builder) -> GeneratorVars:
     gens = b.idx.generators
     penalty = next((p.cny_per_kwh for p in b.model.penalties if p.kind == "curtailment"), 0.0)
     p_max = xr.DataArray([g.p_max_kw for g in gens], coords=[b.idx.coords[GEN]])

@@ -91,7 +91,7 @@ def _tan_phi(p: list[float], q: list[float], coords: list) -> xr.DataArray:  # t
 Injection: TypeAlias = Rows | LinearExpression | Variable | xr.DataArray
 
 
-def build_loads(b: Builder, inj_p: list[Injection], inj_q: list[Injection],
+def define_loads(b: Builder, inj_p: list[Injection], inj_q: list[Injection],
                 outflow_p: Injection, outflow_q: Injection) -> DemandVars:
     """Demand, shedding and the nodal balance given every other injection [s, t, bus]
     (rows, linopy expressions or constants)."""

@@ -118,7 +118,8 @@ def _between(b: Builder, name: str, expr: LinearExpression, count: LinearExpress
                 unit="kWh")
 
 
-def build_mess(b: Builder, inv: P.MobileStorage, fixed: dict[str, int] | None) -> MessVars:
+def define_mobile_storage(b: Builder, inv: P.MobileStorage,
+                          fixed: dict[str, int] | None) -> MessVars:
     """The MESS blocks; `fixed` (type -> units) pins the purchase (a fixed plan)."""
     types = unit_counts(inv)
     cands = list(inv.candidates) or [str(x) for x in b.idx.coords[BUS]]

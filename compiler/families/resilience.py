@@ -36,8 +36,13 @@ from gridc.compiler.core.errors import compile_error
 from gridc.compiler.core.index import LINE
 from gridc.compiler.core.plan import Plan, PlanError, plan_from_fixes
 from gridc.compiler.core.study import ResolvedStudy
-from gridc.compiler.families.ev_battery import PACK, EvVars, build_ev_battery
-from gridc.compiler.families.mobile_storage import MTYPE, MessVars, build_mess, integer_var
+from gridc.compiler.families.ev_battery import PACK, EvVars, define_ev_battery
+from gridc.compiler.families.mobile_storage import (
+    MTYPE,
+    MessVars,
+    define_mobile_storage,
+    integer_var,
+)
 from gridc.compiler.formulations.pricing import PricedItem
 from gridc.dsl import ir_planning as P
 
@@ -83,7 +88,7 @@ def define_investments(b: Builder, study: ResolvedStudy) -> Investments:
         _reinforcement(b, hardening, plan, fixed, out)
     for inv in m.investments:
         if isinstance(inv, P.MobileStorage):
-            mess = build_mess(b, inv, plan.mess if inv.name in fixed else None)
+            mess = define_mobile_storage(b, inv, plan.mess if inv.name in fixed else None)
             out.mess = mess
             for t in inv.types:
                 out.items.append(PricedItem("mess", t.name, t.costs,
@@ -92,7 +97,7 @@ def define_investments(b: Builder, study: ResolvedStudy) -> Investments:
             out.inj_q.append(mess.inj_q)
             out.scenario_terms["mess_wear"] = mess.wear
         elif isinstance(inv, P.EvBattery):
-            ev = build_ev_battery(b, inv, plan.packs if inv.name in fixed else None)
+            ev = define_ev_battery(b, inv, plan.packs if inv.name in fixed else None)
             out.ev = ev
             for t in inv.types:
                 out.items.append(PricedItem("ev_pack", t.name, t.costs,

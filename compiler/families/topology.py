@@ -17,7 +17,7 @@ cones) keeps one `line` dimension and the built state is a single binary per lin
 * network lines that are not candidates keep their status (closed lines are always on,
   normally-open ties stay open).
 
-`build_topology` — the decision rows (per investment, vectorised over lines):
+`define_topology` — the decision rows (per investment, vectorised over lines):
 
 * built[line] ∈ {0, 1} on candidates; 1 on fixed-on lines; absent (0) on open ties;
 * radial: Σ built = N_e − 1 over the lines among the N_e energisable buses (those a path of
@@ -160,7 +160,7 @@ def energisable(b: Builder, possible: np.ndarray) -> np.ndarray:
     return np.asarray(label == label[int(buses.get_loc(b.idx.slack_bus))])
 
 
-def build_topology(b: Builder, candidates: tuple[Candidate, ...], radial: bool,
+def define_topology(b: Builder, candidates: tuple[Candidate, ...], radial: bool,
                    fixed: dict[str, bool] | None = None) -> Topology:
     """The `built` binaries, radiality rows and per-line lengths (see the docstring).
     `fixed` pins candidate lines on or off (a given plan, e.g. a published one)."""
