@@ -15,7 +15,8 @@ So, per sub-case:
    lines fixed, everything else optimised, two rounds of cone cuts;
 3. the lines freed, HiGHS' branch-and-bound from that start (`setSolution`) for a share of
    the time limit: its incumbent's lines are the topology (at worst the start's);
-4. `runtime.adn` then solves the full model (every typical day) with those lines fixed.
+4. the `exchange` strategy (`runtime.strategies.registry`) then solves the full model (every
+   typical day) with those lines fixed.
 
 The topology is therefore optimal for the expected EV day within the plan stage's gap — the
 EV load is about 6 % of the area's energy, and it is what decides the stations, which stage
