@@ -15,7 +15,7 @@ the commit record: it carries the sha256 and size of its data file
 one directory-entry operation that commits the pair:
 
 1. both new files are written (and fsynced) into a fresh staging folder
-   `OUT/.gridc-tmp-XXXX/`, next to the targets; the data file being replaced is
+   `OUT/.gridc-tmp-<random suffix>/`, next to the targets; the data file being replaced is
    hard-linked there as a backup (copied where hard links are not available);
 2. the new data file is renamed into place (`os.replace`);
 3. the new manifest is renamed into place: the commit;

@@ -63,7 +63,7 @@ class Result:
         """Write `solution.nc` and `summary.json` into `out_dir` as a pair. A result
         without a solution is refused, so it cannot replace an earlier good one.
 
-        Both files are written into a fresh staging folder `out_dir/.gridc-tmp-XXXX/`;
+        Both files are written into a fresh staging folder `out_dir/.gridc-tmp-<random suffix>/`;
         then `solution.nc` is renamed into place and `summary.json`, which carries the
         sha256 and size of that `solution.nc` ("files"), is renamed after it: that one
         rename commits the pair. The guarantee, after an exception or Ctrl-C at any

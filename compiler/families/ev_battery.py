@@ -36,7 +36,6 @@ from linopy import LinearExpression, Variable
 
 from gridc.compiler.core.builder import Builder, sparse_sum
 from gridc.compiler.core.index import BUS, SCENARIO, TIME
-from gridc.compiler.families.mobile_storage import integer_var
 from gridc.dsl import ir_planning as P
 
 SITE, PACK = "ev_site", "pack_type"
@@ -81,7 +80,7 @@ def define_ev_battery(b: Builder, inv: P.EvBattery,
                                          for t in inv.types]).reshape(len(inv.types),
                                                                       len(buses)),
                                coords=b.idx.coord(*dims))
-    packs = integer_var(b, "ev_packs", dims, lo, up, family="EV-RB purchase", source=SITE)
+    packs = b.integer("ev_packs", dims, lo, up, family="EV-RB purchase", source=SITE)
     b.constrain("ev_packs_site", packs.sum(PACK), "<=", float(per_site),
                 family="EV-RB purchase", source=SITE)
     b.constrain("ev_packs_max", packs.sum(), "<=", float(inv.count.max),
@@ -103,7 +102,7 @@ def define_ev_battery(b: Builder, inv: P.EvBattery,
                         source=SITE, unit="kW")
     discharge = b.variable("ev_discharge", SITE_DIMS, 0.0, p_max, family="EV-RB power",
                            source=SITE, unit="kW")
-    xi = integer_var(b, "ev_charging", SITE_DIMS, 0.0, (p_max > 0).astype(float),
+    xi = b.integer("ev_charging", SITE_DIMS, 0.0, (p_max > 0).astype(float),
                      family="EV-RB power", source=SITE)
     b.constrain("ev_charge_on", charge - p_max * xi, "<=", 0.0, family="EV-RB power",
                 source=SITE, unit="kW")

@@ -87,13 +87,6 @@ class MessVars:
     departures: LinearExpression  # [S, T, K, C] units leaving bus c at the start of t
 
 
-def integer_var(b: Builder, name: str, dims: tuple[str, ...], lower: float | xr.DataArray,
-                upper: float | xr.DataArray, *, family: str, source: str | None,
-                unit: str = "") -> Variable:
-    """`Builder.integer` (kept under this name for the investment modules)."""
-    return b.integer(name, dims, lower, upper, family=family, source=source, unit=unit)
-
-
 def unit_counts(inv: P.MobileStorage) -> list[tuple[P.MobileStorageType, int]]:
     """Each type with the largest number of units that may be bought."""
     out = []
@@ -143,7 +136,7 @@ def define_mobile_storage(b: Builder, inv: P.MobileStorage,
     if fixed is not None:
         n_max = per_type([float(fixed.get(t.name, 0)) for t, _ in types])
     n_lo = n_max * 0.0 if fixed is None else n_max
-    units = integer_var(b, "mess_units", (MTYPE,), n_lo, n_max, family="MESS purchase",
+    units = b.integer("mess_units", (MTYPE,), n_lo, n_max, family="MESS purchase",
                         source=MTYPE)
     b.constrain("mess_count_max", units.sum(), "<=", float(inv.count.max),
                 family="MESS purchase", source=None)
@@ -153,8 +146,8 @@ def define_mobile_storage(b: Builder, inv: P.MobileStorage,
 
     # ---------------------------------------------------------------- routing
     fam = "MESS routing"
-    pos = integer_var(b, "mess_pos", FLEET_DIMS, 0.0, n_max, family=fam, source=MTYPE)
-    stay = integer_var(b, "mess_stay", FLEET_DIMS, 0.0, n_max, family=fam, source=MTYPE)
+    pos = b.integer("mess_pos", FLEET_DIMS, 0.0, n_max, family=fam, source=MTYPE)
+    stay = b.integer("mess_stay", FLEET_DIMS, 0.0, n_max, family=fam, source=MTYPE)
     t_index = xr.DataArray(np.arange(b.idx.steps), coords=[b.idx.coords[TIME]])
     first = (t_index == 0).astype(float)
     depot = xr.DataArray([float(c == inv.depot) for c in cands], coords=[b.idx.coords[AT]])

@@ -41,7 +41,6 @@ from gridc.compiler.families.mobile_storage import (
     MTYPE,
     MessVars,
     define_mobile_storage,
-    integer_var,
 )
 from gridc.compiler.formulations.pricing import PricedItem
 from gridc.dsl import ir_planning as P
@@ -129,7 +128,7 @@ def _reinforcement(b: Builder, invs: list[P.Reinforcement], plan: Plan, fixed: s
           for x in lines]
     lo = [float(x in owner and owner[x] in pinned and x in plan.reinforced) for x in lines]
     coords = [b.idx.coords[LINE]]
-    y = integer_var(b, "reinforced", (LINE,), xr.DataArray(lo, coords=coords),
+    y = b.integer("reinforced", (LINE,), xr.DataArray(lo, coords=coords),
                     xr.DataArray(up, coords=coords), family="reinforcement", source=LINE)
     out.reinforced = y
     for k, inv in enumerate(invs):

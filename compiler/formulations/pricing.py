@@ -104,7 +104,7 @@ def price(model: ir.Model, items: list[PricedItem], daily: dict[str, LinearExpre
     if not items:
         total = day + _sum(list(annual.values()), zero) * (1.0 / econ.days_per_year)
         return Pricing("daily", dict(daily), total, 1.0, econ.discount, econ.life_y)
-    rule = getattr(econ, "pricing", "present_value")
+    rule = econ.pricing
     operation = econ.days_per_year * day
     maintenance = _sum([it.costs.maintain_cny_per_y * it.size for it in items], zero)
     costs: dict[str, LinearExpression] = {}
