@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from gridc import __version__
 from gridc.cli.common import (
     EXIT_INTERNAL,
     EXIT_MODEL,
@@ -38,6 +39,8 @@ __all__ = ["EXIT_INTERNAL", "EXIT_MODEL", "EXIT_OK", "EXIT_USAGE", "EXTRA_COMMAN
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    if args.format != "text":
+        return _check_for_tools(args)
     status = EXIT_OK
     for path in args.files:
         model = load_or_report(path)
@@ -47,13 +50,42 @@ def cmd_check(args: argparse.Namespace) -> int:
         if args.emit == "ir":
             sys.stdout.write(model.model_dump_json(indent=2, exclude={"sources"}) + "\n")
         else:
-            net = model.networks[0] if model.networks else None
             summary = f"{path}: ok"
-            if net is not None:
-                summary += (f" ({len(net.buses)} buses, {len(net.lines)} lines, "
-                            f"{len(model.studies)} studies)")
+            if model.networks:
+                summary += " ({buses} buses, {lines} lines, {studies} studies)".format(
+                    **_model_facts(model))
             print(summary)
     return status
+
+
+def _model_facts(model: Model) -> dict[str, int]:
+    net = model.networks[0]
+    return {"buses": len(net.buses), "lines": len(net.lines), "studies": len(model.studies)}
+
+
+def _check_for_tools(args: argparse.Namespace) -> int:
+    """`check --format short|json|sarif`: every file's diagnostics in one document on
+    stdout (`cli.diagnostic_formats`); exit 1 when any file has errors."""
+    from gridc.cli.diagnostic_formats import Checked, render
+    from gridc.dsl import load
+
+    if args.emit:
+        err_console().print("gridc check: error: --emit ir prints the IR as JSON itself; "
+                            "use it without --format", markup=False)
+        return EXIT_USAGE
+    checked = []
+    for path in args.files:
+        entry = Checked(path)
+        try:
+            model = load(path, allow=GRANTED)
+            entry.summary = _model_facts(model) if model.networks else None
+        except GridError as exc:
+            entry.diagnostics = list(exc.diagnostics)
+        checked.append(entry)
+    text = render(args.format, checked)
+    if text:
+        sys.stdout.write(text + "\n")
+    return EXIT_MODEL if any(c.diagnostics for c in checked) else EXIT_OK
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:
@@ -98,11 +130,15 @@ BUILTIN_COMMANDS = ("check", "fmt", "schema")
 def build_parser(with_extras: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gridc", description="Plan power distribution "
                                      "networks from .grid models.")
-    parser.add_argument("--version", action="version", version="gridc 0.1.0")
+    parser.add_argument("--version", "-V", action="version", version=f"gridc {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("check", help="parse and validate models")
     p.add_argument("files", nargs="+")
     p.add_argument("--emit", choices=["ir"], help="print the validated IR as JSON")
+    p.add_argument("--format", choices=["text", "short", "json", "sarif"], default="text",
+                   help="how to print diagnostics: text (for people, default), short "
+                        "(file:line:col: error: message [CODE], for problem matchers), "
+                        "json, sarif (SARIF 2.1.0, for code-scanning tools)")
     add_access_options(p)
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("fmt", help="print models in canonical form")

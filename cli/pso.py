@@ -39,7 +39,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from gridc.cli.common import err_console
+from gridc.cli.common import GRANTED, err_console
 from gridc.compiler import compile_model
 from gridc.compiler.core.study import resolve_study
 from gridc.dsl import ir
@@ -217,7 +217,7 @@ def run(args: argparse.Namespace, model: ir.Model, out: Console) -> int:
     try:
         run_ = solve_pso(args.model, args.study, executor, model=model, settings=settings,
                          gap=args.gap, time_limit=args.time_limit,
-                         threads=args.threads or 1, on_iteration=display)
+                         threads=args.threads or 1, on_iteration=display, allow=GRANTED)
     except SearchFailed as exc:  # e.g. the workers died: keep the best plan so far
         run_ = exc.run
     finally:

@@ -1,3 +1,3 @@
-from gridc.cli.main import main
+from gridc.cli.entry import main
 
 raise SystemExit(main())

@@ -10,6 +10,7 @@ Solve options not given to `solve` fall back to the study's (`gap`,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -83,11 +84,14 @@ class Problem:
     def solve_pso(self, *, workers: int | None = None, scheduler: str | None = None,
                   particles: int | None = None, iterations: int | None = None,
                   seed: int | None = None, gap: float | None = None,
-                  time_limit: float | None = None, threads: int = 1) -> PsoRun:
+                  time_limit: float | None = None, threads: int = 1,
+                  allow: Sequence[str | Path] = ()) -> PsoRun:
         """The bi-level PSO over this study's plans (as `gridc solve --strategy pso`):
         `workers`/`scheduler` as on the command line (default: serial), the swarm's
         `particles`, `iterations` and `seed` (default: the study's `pso(...)`), `gap` and
-        `time_limit` of each scenario MILP. Needs the model's file (workers load it)."""
+        `time_limit` of each scenario MILP, `allow` the folders the model may read besides
+        its own (pass what you gave `gridc.load`: the workers load the model from its file
+        with the same grants). Needs the model's file."""
         path = self.study.model.path
         if not path:
             raise ValueError("the PSO's workers load the model from its file: this model "
@@ -97,7 +101,7 @@ class Problem:
         try:
             return solve_pso(path, self.study.name or None, executor,
                              model=self.compiled.source_model, settings=settings, gap=gap,
-                             time_limit=time_limit, threads=threads)
+                             time_limit=time_limit, threads=threads, allow=allow)
         finally:
             executor.close()
 

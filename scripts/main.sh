@@ -10,4 +10,8 @@ fi
 "$VENV/bin/python" -m pip install --quiet -e .
 # Resilience planning (seed 000): a quick Method 1 study; pass --all-studies for the paper's
 # Methods 1-4 and plan side by side (written to out/ieee33_resilience/<study>/).
-"$VENV/bin/gridc" solve models/ieee33_resilience.grid --study quick --out out/ieee33_resilience "$@"
+rc=0
+"$VENV/bin/gridc" solve models/ieee33_resilience.grid --study quick --out out/ieee33_resilience "$@" || rc=$?
+# The README's other commands call `gridc`: it lives in the virtual environment.
+echo "gridc is installed in $VENV: run '. $VENV/bin/activate' to use the README's gridc commands" >&2
+exit "$rc"

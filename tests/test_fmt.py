@@ -95,6 +95,12 @@ class TestShippedModel:
         target.write_text(format_text(text, str(model)), encoding="utf-8")
         assert meaning(target.read_text(encoding="utf-8"), target) == meaning(text, model)
 
+    def test_shipped_file_is_canonical(self, model: Path) -> None:
+        """Every shipped model is in canonical form as committed: the examples users copy
+        pass `gridc fmt --check` (issue 13)."""
+        code, out, err = run("fmt", "--check", str(model))
+        assert code == 0, f"run `gridc fmt --write {model.name}`\n{out}{err}"
+
     def test_check_on_canonical_copy(self, model: Path, tmp_path: Path) -> None:
         target = tmp_path / model.name
         target.write_text(format_text(model.read_text(encoding="utf-8")), encoding="utf-8")

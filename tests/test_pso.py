@@ -388,3 +388,24 @@ def test_problem_solve_on_a_pso_study_says_what_it_ran(tiny: Path) -> None:
     result = Problem(compile_model(gridc.load(tiny), study="plan_pso")).solve(threads=1)
     assert result.ok
     assert any("solve_pso" in n for n in result.summary["notes"])
+
+
+def test_problem_solve_pso_loads_the_model_with_the_same_grants(tmp_path: Path) -> None:
+    """A model that reads files outside its folder (granted with `allow=`) runs the PSO
+    from Python: the workers load it with the grants passed to `solve_pso`. Without
+    them the workers are refused the file, and the search says so instead of running."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    write_tiny(lib)
+    main_dir = tmp_path / "m"
+    main_dir.mkdir()
+    main = main_dir / "main.grid"
+    main.write_text('import "../lib/tiny_bilevel.grid"\n', encoding="utf-8")
+    model = gridc.load(main, allow=[lib])
+    problem = Problem(compile_model(model, study="plan_pso"))
+    run = problem.solve_pso(particles=2, iterations=1, seed=3, allow=[lib])
+    assert run.best is not None and run.result.iterations_done == 1
+    with pytest.raises((gridc.GridError, bilevel.SearchFailed)) as refused:
+        problem.solve_pso(particles=2, iterations=1, seed=3)
+    assert "GRID060" in str(refused.value) or "GRID060" in str(
+        getattr(refused.value, "__cause__", ""))

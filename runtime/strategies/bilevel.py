@@ -214,6 +214,9 @@ class LowerLevel:
     time_limit: float | None = None
     threads: int = 1
     seed: int | None = None
+    #: folders the model may read besides its own (what `load(..., allow=)` was given
+    #: where the search started); workers load the model with the same grants
+    allow: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -254,7 +257,7 @@ class ScenarioProblem:
 
     def __init__(self, lower: LowerLevel):
         started = time.perf_counter()
-        model = load(lower.path)
+        model = load(lower.path, allow=lower.allow)
         if fingerprint(model) != lower.fingerprint:
             raise RuntimeError(f"{lower.path} on worker {_worker_id()} is not the model "
                                "the search started from (different file contents)")
@@ -463,6 +466,7 @@ def solve_pso(path: str | Path, study: str | None, executor: Executor, *,
               gap: float | None = None, time_limit: float | None = None,
               threads: int = 1, solver_seed: int | None = None,
               on_iteration: Callable[[IterationInfo, PlanEvaluator], None] | None = None,
+              allow: Sequence[str | Path] = (),
               ) -> PsoRun:
     """Run the bi-level search on the model at `path` (workers load it from there).
 
@@ -471,9 +475,11 @@ def solve_pso(path: str | Path, study: str | None, executor: Executor, *,
     unset when runs must be reproducible. Ctrl-C ends the search early with the
     best plan so far (`run.result.interrupted`); any other error of the search (an
     `ExecutorError` when the workers die, ...) raises `SearchFailed`, which holds the
-    search so far, best plan included (`exc.run`)."""
+    search so far, best plan included (`exc.run`). `allow`: folders the model may read
+    besides its own, as for `gridc.load` — the workers load the model with them too."""
     path = str(Path(path).resolve())
-    model = model if model is not None else load(path)
+    grants = tuple(os.path.abspath(os.path.expanduser(str(a))) for a in allow)
+    model = model if model is not None else load(path, allow=grants)
     resolved = resolve_study(model, study)
     codec = plan_codec(resolved)
     settings = settings or pso_settings(resolved)
@@ -481,7 +487,7 @@ def solve_pso(path: str | Path, study: str | None, executor: Executor, *,
     fp = fingerprint(model)
     lowers = [LowerLevel(path, fp, resolved.name or None, sc.name,
                          gap if gap is not None else resolved.solve.gap, time_limit,
-                         threads, solver_seed) for sc in scenarios]
+                         threads, solver_seed, grants) for sc in scenarios]
     evaluator = PlanEvaluator(resolved.model, lowers, [sc.probability for sc in scenarios],
                               executor)
 
