@@ -94,6 +94,21 @@ def fraction(text: str) -> float:
     return value
 
 
+def bounded_int(lo: int, hi: int, what: str) -> Callable[[str], int]:
+    """An argparse type: a whole number of `what` within lo .. hi (the ranges of
+    gridc.dsl.ranges, which a study's `threads` and `seed` are held to)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{what} must lie within {lo} .. {hi:,}, "
+                                             f"found {value}")
+        return value
+    return parse
+
+
 def positive(text: str) -> float:
     try:
         value = float(text)

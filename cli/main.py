@@ -1,6 +1,7 @@
 """The `gridc` command line: check, fmt, schema (and solve, forecast, sweep as they land).
 
-Exit codes: 0 success, 1 model errors (diagnostics printed), 2 usage errors.
+Exit codes: 0 success, 1 model errors (diagnostics printed), 2 usage errors, 130
+interrupted (Ctrl-C; a solve writes its best solution so far first, see `gridc.cli.solve`).
 No input, however broken, produces a Python traceback: unexpected internal
 errors are reported as such with exit code 3.
 """
@@ -29,7 +30,8 @@ from gridc.cli.common import (
     report_grid_error,
 )
 from gridc.dsl import GridError
-from gridc.dsl.access import Access, Refused, max_file_bytes
+from gridc.dsl.access import Access, Refused, max_file_bytes, max_grid_bytes
+from gridc.dsl.budgets import Budget
 from gridc.dsl.fmt import format_text
 from gridc.dsl.ir import Model
 from gridc.runtime.ioutil import atomic_write_text
@@ -91,7 +93,7 @@ def _check_for_tools(args: argparse.Namespace) -> int:
 def cmd_fmt(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for path in args.files:
-        got = Access.for_model(path, GRANTED).read(Path(path), confined=False)
+        got = Access.for_model(path, GRANTED).read(Path(path), confined=False, source=True)
         if isinstance(got, Refused):  # a FIFO, a device, too large, not UTF-8, missing
             _, message, _ = got.explain(path, path, "")
             err_console().print(f"error: {message}", markup=False)
@@ -170,7 +172,7 @@ def _load_extra_commands() -> None:
     import importlib
 
     for mod in ("gridc.cli.solve", "gridc.cli.forecast",
-                "gridc.cli.studies"):
+                "gridc.cli.studies", "gridc.cli.plots"):
         try:
             importlib.import_module(mod)
         except ModuleNotFoundError as exc:
@@ -179,9 +181,12 @@ def _load_extra_commands() -> None:
 
 
 def _access_problem(allowed: list[str]) -> str | None:
-    """A usage error in --allow-path or GRIDC_MAX_FILE_MB, if any."""
+    """A usage error in --allow-path or a limit (GRIDC_MAX_FILE_MB, GRIDC_MAX_GRID_KB,
+    GRIDC_MAX_MEMORY_MB, GRIDC_MAX_TABLE_ROWS), if any."""
     try:
         max_file_bytes()
+        max_grid_bytes()
+        Budget.resolve()
     except ValueError as exc:
         return str(exc)
     for folder in allowed:
@@ -205,18 +210,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         with granting(getattr(args, "allow_path", [])):
-            return int(args.func(args))
+            return _end_now_if_left(int(args.func(args)))
     except GridError as exc:
         return report_grid_error(exc)
-    except KeyboardInterrupt:
-        err_console().print("interrupted")
-        return 130
+    except KeyboardInterrupt:  # before a solve started, or a second Ctrl-C during one
+        err_console().print("interrupted: stopped at once (before a solve, or a second "
+                            "Ctrl-C); nothing written")
+        return _end_now_if_left(130)
     except Exception as exc:  # the last line of defence: never a traceback
         err_console().print(f"internal error: {type(exc).__name__}: {exc}\n"
                             "This is a bug in gridc; please report it with the model file.")
         if "GRIDC_DEBUG" in __import__("os").environ:
             raise
         return EXIT_INTERNAL
+
+
+def _end_now_if_left(code: int) -> int:
+    """After Ctrl-C a HiGHS run may still be ending in its thread (HiGHS does not look at
+    the interrupt inside its sub-MIP heuristics: `gridc.runtime.backend.solver`). Its
+    result is written and printed already; end the process now with `code` instead of
+    waiting for it (the C++ runtime would abort under it at exit)."""
+    solver = sys.modules.get("gridc.runtime.backend.solver")
+    if solver is not None and solver.left_running():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        __import__("os")._exit(code)
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

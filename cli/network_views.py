@@ -1,8 +1,9 @@
 """Terminal tables of planning results: priced items, stations, network, cone, sub-cases.
 
 Views of `summary["planning_items"]`, `["network"]`, `["pricing"]`, `["cone"]` and
-`["subcases"]` (built by `gridc.runtime.strategies.registry`). Under `annualised` pricing the cost
-table is seed 001's Table 5 (kYuan per year); stations are Table 6, the network Table 7.
+`["subcases"]` (built by `gridc.runtime.strategies.registry`). Under `annualised` pricing the
+cost table gives the annual cost by term. Amounts are in the model's currency
+(`gridc.cli.labels`); docs/case-css-adn.md says which paper table each one reproduces.
 """
 
 from __future__ import annotations
@@ -10,11 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-
-def _k(x: float | None) -> str:
-    return "-" if x is None else f"{x / 1000.0:,.4f}"
+from gridc.cli.labels import currency, figure, money, term_label
 
 
 def cone_table(c: dict[str, Any]) -> Table:
@@ -41,37 +41,38 @@ def cone_table(c: dict[str, Any]) -> Table:
 
 
 def cost_table(s: dict[str, Any]) -> Table:
-    """Annual cost terms (Table 5 layout) of an annualised model, kYuan/y."""
-    t = Table(title="annual comprehensive cost (kYuan/y, Table 5)", title_justify="left")
+    """The annual cost by term of an annualised model, in the model's currency per year."""
+    t = Table(title="annual cost", title_justify="left")
     t.add_column("term")
-    t.add_column("kYuan/y", justify="right")
-    costs = s.get("costs", {})
-    t.add_row("annual comprehensive cost F", _k(s.get("objective")))
-    names = {"construction": "construction", "operation": "energy purchase and operation",
-             "maintenance": "operation-maintenance", "ev_carbon": "carbon trading of EVs"}
-    for key, label in names.items():
-        if key in costs:
-            t.add_row(label, _k(costs[key]))
+    t.add_column("amount", justify="right")
+    t.add_row("annual cost (objective)", money(s.get("objective"), s, "/y"))
+    for key, value in s.get("costs", {}).items():
+        if not key.startswith("daily_"):
+            t.add_row(f"  {escape(term_label(key))}", money(value, s, "/y"))
     return t
 
 
-def items_table(p: dict[str, Any]) -> Table:
+def items_table(s: dict[str, Any]) -> Table:
+    """Every priced item at the solution: size, install, annualised capital and O&M."""
+    unit, _ = currency(s)
     t = Table(title="priced items at the solution", title_justify="left")
-    for col in ("item", "of", "size", "install CNY", "annualised CNY/y", "O&M CNY/y"):
+    for col in ("item", "of", "size", f"install {unit}", f"annualised {unit}/y",
+                f"O&M {unit}/y"):
         t.add_column(col, justify="left" if col in ("item", "of") else "right")
-    for it in p["items"]:
-        t.add_row(it["group"], it["name"], f"{it['size']:,.2f} {it['unit']}",
-                  f"{it['install']:,.0f}", f"{it['capital']:,.0f}", f"{it['maintain']:,.0f}")
+    for it in s["planning_items"]["items"]:
+        t.add_row(escape(str(it["group"])), escape(str(it["name"])),
+                  f"{it['size']:,.2f} {it['unit']}",
+                  *(figure(it[k], s) for k in ("install", "capital", "maintain")))
     return t
 
 
 def station_table(a: dict[str, Any]) -> Table:
-    t = Table(title=f"stations, sub-case {a.get('subcase')} (Table 6)", title_justify="left")
-    for col in ("station", "kind", "charger-I", "charger-II", "swapper", "storage kWh",
+    t = Table(title=escape(f"stations, sub-case {a.get('subcase')}"), title_justify="left")
+    for col in ("station", "kind", "charger_1", "charger_2", "swapper", "storage kWh",
                 "transformer kVA", "land m²", "peak kW"):
         t.add_column(col, justify="left" if col in ("station", "kind") else "right")
     for r in a["stations"]:
-        t.add_row(r["station"], r["kind"], str(r["charger_1"]), str(r["charger_2"]),
+        t.add_row(escape(str(r["station"])), r["kind"], str(r["charger_1"]), str(r["charger_2"]),
                   str(r["swapper"]), f"{r['storage_kwh']:,.0f}", f"{r['transformer_kva']:,.0f}",
                   f"{r['area_m2']:,.0f}", f"{r['peak_kw']:,.0f}")
     return t
@@ -80,42 +81,42 @@ def station_table(a: dict[str, Any]) -> Table:
 def network_table(s: dict[str, Any]) -> Table:
     n = s.get("network", {})
     p = s.get("planning_items", {})
-    sizes = p.get("sizes", {})
-    t = Table(title="network (Table 7)", show_header=False, title_justify="left")
+    t = Table(title="network", show_header=False, title_justify="left")
     t.add_column("item", style="bold")
     t.add_column("value")
-    for key, label, unit, k in (("wt", "WT", "kW", 1.0), ("pv", "PV", "kW", 1.0),
-                                ("substation", "substation", "MVA", 1e-3)):
-        if key in sizes:
-            t.add_row(label, f"{sizes[key] * k:,.0f} {unit}")
     if "line_km" in n:
-        t.add_row("line length", f"{n['line_km']:.4f} km")
+        t.add_row("line length", f"{n['line_km']:,.4f} km")
     if "ev_carbon_t_per_year" in p:
-        t.add_row("EV carbon", f"{p['ev_carbon_t_per_year']:,.4f} t/y")
+        t.add_row("EV carbon emissions", f"{p['ev_carbon_t_per_year']:,.4f} t/y")
     if p.get("distance_km_per_day"):
-        t.add_row("EV driving", ", ".join(f"{k} {v:,.1f} km/day"
-                                          for k, v in p["distance_km_per_day"].items()))
+        t.add_row("EV driving", escape(", ".join(f"{k} {v:,.1f} km/day"
+                                                 for k, v in p["distance_km_per_day"].items())))
     if "v_min_pu" in n:
         t.add_row("voltage", f"{n['v_min_pu']:.4f} .. {n['v_max_pu']:.4f} p.u.")
         t.add_row("losses", f"{n['losses_kw_mean']:,.2f} kW mean, "
                   f"{n['losses_kw_peak']:,.2f} kW peak")
     if "lines_open" in n and (s.get("objective_kind") == "losses"
                               or len(n["lines_open"]) <= 10):
-        t.add_row("lines open", ", ".join(n["lines_open"]) or "-")
+        t.add_row("lines open", escape(", ".join(n["lines_open"]) or "-"))
     if "lines_built" in n:
-        t.add_row("lines built", ", ".join(n["lines_built"]) or "-")
+        t.add_row("lines built", escape(", ".join(n["lines_built"]) or "-"))
     return t
 
 
-def subcase_table(rows: list[dict[str, Any]]) -> Table:
-    t = Table(title="sub-cases (Figure 12)", title_justify="left")
-    for col in ("sub-case", "status", "F kYuan/y", "EV carbon t/y", "solve s"):
+def subcase_table(s: dict[str, Any]) -> Table:
+    """Every station sub-case (site combination) with its objective, the best marked."""
+    rows = s["subcases"]
+    unit, _ = currency(s)
+    per = "/y" if (s.get("pricing") or {}).get("rule") == "annualised" else ""
+    t = Table(title="sub-cases (station site combinations)", title_justify="left")
+    for col in ("sub-case", "status", f"objective {unit}{per}", "EV carbon t/y", "solve s"):
         t.add_column(col, justify="left" if col in ("sub-case", "status") else "right")
     best = min((r["objective"] for r in rows if r["objective"] is not None), default=None)
     for r in rows:
         mark = " (best)" if r["objective"] is not None and r["objective"] == best else ""
         carbon = r.get("carbon_t_per_year")
-        t.add_row(r["subcase"] + mark, r["status"], _k(r["objective"]),
+        t.add_row(escape(r["subcase"] + mark), r["status"],
+                  figure(r["objective"], s),
                   "-" if carbon is None else f"{carbon:,.2f}",
                   "-" if r.get("solve_s") is None else f"{r['solve_s']:,.1f}")
     return t
@@ -124,12 +125,12 @@ def subcase_table(rows: list[dict[str, Any]]) -> Table:
 def print_network(console: Console, s: dict[str, Any]) -> None:
     """Every planning and network table the summary holds."""
     if s.get("subcases"):
-        console.print(subcase_table(s["subcases"]))
+        console.print(subcase_table(s))
     p = s.get("planning_items")
     if p:
         if s.get("pricing", {}).get("rule") == "annualised":
             console.print(cost_table(s))
-        console.print(items_table(p))
+        console.print(items_table(s))
         if p.get("stations"):
             console.print(station_table(p))
     table = network_table(s)

@@ -10,8 +10,13 @@ and the output files.
   running one (`dask scheduler` + `dask worker ... --nthreads 1`); default: serial.
 * `--gap` / `--time-limit` / `--threads` apply to each lower-level (scenario) solve;
   `--seed` is the swarm's seed (default: the study's `pso(seed = ...)`).
-* Progress: a live display (iteration, best cost, evaluations per second, cache
-  hits, workers) on a terminal, one log line per iteration otherwise.
+* Progress (stderr; none with --quiet): a live display (iteration, best cost,
+  evaluations per second, cache hits, workers) on a terminal, one log line per
+  iteration otherwise.
+* Status: the search is a heuristic, so summary.json says `heuristic` (never
+  `optimal`) with the stages it rests on (`runtime.strategies.bilevel.pso_stages`: the
+  best plan's scenario MILPs, the search); `--certify` turns it into `optimal` /
+  `feasible_gap` only when the extensive form's bound shows the plan within the gap.
 * Ctrl-C stops the search; the best plan found so far is reported and written
   (exit code 130). Any other failure of the search — the Dask workers dying again and
   again (`ExecutorError`), an error in a scenario solve — does the same with a message
@@ -40,18 +45,24 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from gridc.cli.common import GRANTED, err_console
+from gridc.cli.labels import money
+from gridc.cli.plan_views import COST_ROWS
 from gridc.compiler import compile_model
 from gridc.compiler.core.study import resolve_study
 from gridc.dsl import ir
+from gridc.runtime.backend.solver import SolveStatus
 from gridc.runtime.executor import ExecutorError, make_executor
 from gridc.runtime.ioutil import OutputError, check_output_dir, write_pair
 from gridc.runtime.problem import Problem
+from gridc.runtime.results import SCHEMA_VERSION, currency_of
+from gridc.runtime.status import Stage, headline_fields
 from gridc.runtime.strategies.bilevel import (
     PlanEvaluator,
     PsoRun,
     SearchFailed,
     fix_statements,
     pso_settings,
+    pso_stages,
     solve_pso,
 )
 from gridc.runtime.strategies.pso import IterationInfo
@@ -86,17 +97,19 @@ def wants_pso(args: argparse.Namespace, model: ir.Model) -> bool:
     return resolve_study(model, args.study).solve.strategy == "pso"
 
 
-def _money(x: float | None) -> str:
-    return "-" if x is None else f"{x:,.0f} CNY"
+def _money(x: float | None, s: dict[str, Any] | None = None) -> str:
+    """An amount (CNY) in the currency of summary `s` (CNY without one)."""
+    return money(x, s or {}, decimals=0)
 
 
 class _Display:
-    """Live progress on a terminal, plain lines otherwise."""
+    """Live progress on a terminal, plain lines otherwise (on stderr; none with --quiet)."""
 
-    def __init__(self, console: Console, total: int, executor: Any):
+    def __init__(self, console: Console, total: int, executor: Any, quiet: bool = False):
         self.console, self.executor, self.started = console, executor, time.perf_counter()
         self.progress: Progress | None = None
-        if console.is_terminal:
+        self.quiet = quiet
+        if console.is_terminal and not quiet:
             self.progress = Progress(TextColumn("PSO"), BarColumn(), MofNCompleteColumn(),
                                      TimeElapsedColumn(), TextColumn("{task.fields[info]}"),
                                      console=console)
@@ -104,6 +117,8 @@ class _Display:
             self.progress.start()
 
     def __call__(self, info: IterationInfo, ev: PlanEvaluator) -> None:
+        if self.quiet:
+            return
         wall = time.perf_counter() - self.started
         rate = ev.solves / wall if wall > 0 else 0.0
         try:
@@ -133,10 +148,11 @@ def _certify(model: ir.Model, args: argparse.Namespace, cost: float | None,
                             "time_s": sum(result.timings.values())}
     if bound is not None and cost is not None and cost != 0:
         info["heuristic_gap"] = (cost - bound) / abs(cost)
+    cur = {"currency": currency_of(model)}
     out.print(f"certify: extensive form {result.status.value}, incumbent "
-              f"{_money(result.objective)}, bound {_money(bound)}")
+              f"{_money(result.objective, cur)}, bound {_money(bound, cur)}")
     if "heuristic_gap" in info:
-        out.print(f"certify: PSO plan {_money(cost)} is within "
+        out.print(f"certify: PSO plan {_money(cost, cur)} is within "
                   f"{100 * info['heuristic_gap']:.2f} % of the bound")
     else:
         out.print("certify: no bound available, the heuristic's gap is unknown")
@@ -150,6 +166,7 @@ def summary(run: PsoRun, model: ir.Model, study: str) -> dict[str, Any]:
     status = ("failed" if run.failure else "interrupted" if run.result.interrupted
               else "completed")
     out: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION, "currency": currency_of(model),
         "strategy": "pso", "study": study, "status": status,
         "objective": best.score if best is not None and best.ok else None,
         "pso": {"particles": run.settings.particles, "iterations": run.settings.iterations,
@@ -160,7 +177,9 @@ def summary(run: PsoRun, model: ir.Model, study: str) -> dict[str, Any]:
                 "evaluations_per_s": run.evaluations_per_s, "workers": run.workers,
                 "executor": run.executor, "compile_s": ev.compile_s, "solve_s": ev.solve_s},
     }
+    out.update(headline_fields(pso_stages(run)))  # a heuristic: never "optimal" alone
     if run.failure:
+        out["status"] = "failed"
         out["error"] = run.failure
     if best is None:
         return out
@@ -182,10 +201,13 @@ def summary(run: PsoRun, model: ir.Model, study: str) -> dict[str, Any]:
 def _print_plan(out: Console, data: dict[str, Any]) -> None:
     t = Table(title="PSO plan", show_header=False)
     t.add_row("status", data["status"])
-    t.add_row("objective", _money(data["objective"]))
+    pv = " (present value)" if data["objective"] is not None else ""
+    t.add_row("objective", _money(data["objective"], data) + pv)
+    words = {key: (label, per) for key, label, per in COST_ROWS}
     for k, v in data.get("costs", {}).items():
         if k != "objective":
-            t.add_row(f"  {k}", _money(v))
+            label, per = words.get(k, (k, ""))
+            t.add_row(f"  {label}", _money(v, data) + per)
     for line in data.get("fix", []):
         t.add_row("plan", line)
     p = data["pso"]
@@ -213,7 +235,8 @@ def run(args: argparse.Namespace, model: ir.Model, out: Console) -> int:
     except ExecutorError as exc:
         err_console().print(f"error: {exc}")
         return EXIT_MODEL
-    display = _Display(out, settings.iterations, executor)
+    display = _Display(err_console(), settings.iterations, executor,
+                       quiet=getattr(args, "quiet", False))
     try:
         run_ = solve_pso(args.model, args.study, executor, model=model, settings=settings,
                          gap=args.gap, time_limit=args.time_limit,
@@ -240,7 +263,16 @@ def run(args: argparse.Namespace, model: ir.Model, out: Console) -> int:
         out.print("lower bound: run with --certify [S] to solve the extensive form and "
                   "measure this plan's gap to its bound")
     if args.certify is not None and not stopped:
-        data["certify"] = _certify(model, args, data["objective"], out)
+        info = data["certify"] = _certify(model, args, data["objective"], out)
+        certificate = Stage("certify: extensive form", SolveStatus(info["status"]),
+                            objective=info["objective"], bound=info["bound"],
+                            gap=info["gap"], seconds=info["time_s"],
+                            note="its bound is a lower bound of every plan's cost")
+        data.update(headline_fields(pso_stages(
+            run_, certificate, args.gap if args.gap is not None else resolved.solve.gap)))
+        out.print(f"status: {data['status']}" + ("" if data["gap"] is None else
+                                                 f", gap {100 * data['gap']:.2f} % to the "
+                                                 "extensive form's bound"))
     if args.out and run_.best is not None:
         d = Path(args.out)
         head = [f"// PSO plan of study {resolved.name or '-'} ({data['status']}, seed "

@@ -3,9 +3,11 @@
     gridc solve models/ieee33_operation.grid [--study NAME | --all-studies] [--out DIR]
                 [--time-limit S] [--gap G] [--threads N] [--lp FILE] [--diagnose]
 
-Exit codes: 0 with a usable solution (optimal, feasible_gap, time_limit_feasible),
-1 otherwise (infeasible, unbounded, time_limit_infeasible, error) or for model
-errors, 2 for usage errors — among them an `--out` that cannot be written (a file,
+Exit codes: 0 with a usable solution (optimal, feasible_gap, time_limit_feasible,
+limit_feasible), 1 otherwise (infeasible, unbounded, time_limit_infeasible, error) or for
+model errors, 130 after Ctrl-C (the best solution so far is written, status
+`interrupted`; progress on stderr: `gridc.cli.progress`, `--quiet` for none), 2 for usage
+errors — among them an `--out` that cannot be written (a file,
 a folder that cannot be created or written, a `summary.json` or `solution.nc` that
 is a folder), found before anything is solved. Results are written to `--out` only
 when the run produced a solution, so a failed run leaves an existing output
@@ -20,23 +22,28 @@ from __future__ import annotations
 import argparse
 import time
 
+from gridc.cli import plots as cmd_plots
 from gridc.cli import pso as cmd_pso
 from gridc.cli.common import (
     EXIT_MODEL,
     EXIT_OK,
     EXIT_USAGE,
     EXTRA_COMMANDS,
+    bounded_int,
     console,
     err_console,
     fraction,
     load_or_report,
     positive,
 )
+from gridc.cli.progress import display_for
 from gridc.cli.studies import run_all_studies
 from gridc.cli.views import print_diagnosis, print_summary
 from gridc.compiler import compile_model
+from gridc.dsl.ranges import SEED_MAX, THREADS_MAX
 from gridc.runtime.backend.solver import SolveStatus
 from gridc.runtime.diagnose import diagnose
+from gridc.runtime.export import format_problem, write_format
 from gridc.runtime.ioutil import OutputError, check_output_dir
 from gridc.runtime.problem import Problem
 from gridc.runtime.results import RESULT_FILES
@@ -50,8 +57,9 @@ def setup(p: argparse.ArgumentParser) -> None:
     p.add_argument("--time-limit", type=positive, metavar="S", help="seconds")
     p.add_argument("--gap", type=fraction, metavar="G",
                    help="relative MIP gap, e.g. 0.001 or 0.1%%")
-    p.add_argument("--threads", type=int, metavar="N")
-    p.add_argument("--seed", type=int, metavar="N", help="solver random seed")
+    p.add_argument("--threads", type=bounded_int(1, THREADS_MAX, "threads"), metavar="N")
+    p.add_argument("--seed", type=bounded_int(0, SEED_MAX, "the seed"), metavar="N",
+                   help="solver random seed")
     p.add_argument("--lp", metavar="FILE", help="also write the model as an LP file")
     p.add_argument("--lp-names", action="store_true",
                    help="name the LP file's rows and columns by block and coordinates "
@@ -59,10 +67,19 @@ def setup(p: argparse.ArgumentParser) -> None:
     p.add_argument("--diagnose", action="store_true",
                    help="if infeasible, find which constraints and sources need relaxing")
     p.add_argument("--verbose", action="store_true", help="show the HiGHS log")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress display: print nothing but the result")
+    p.add_argument("--format", choices=("netcdf", "csv", "xlsx"), default="netcdf",
+                   help="with --out, also write the result as tables: csv (one file per "
+                        "table) or xlsx (one workbook; needs the extra 'xlsx'); "
+                        "docs/reading-results.md")
+    p.add_argument("--no-ac-check", action="store_true",
+                   help="skip the AC power flow of the solved plan (gridc.runtime.ac_check)")
     p.add_argument("--all-studies", action="store_true",
                    help="solve every study (extensive form) one after the other, print them "
                    "side by side and write OUT/<study>/ (see gridc.cli.studies)")
     cmd_pso.add_arguments(p, positive)
+    cmd_plots.add_plot_option(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,6 +89,10 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(model, int):
         return model
     parse_s = time.perf_counter() - started
+    if args.format != "netcdf" and (problem := format_problem(  # before anything is solved
+            args.format, args.out, not args.all_studies and cmd_pso.wants_pso(args, model))):
+        err_console().out(f"error: {problem}")
+        return EXIT_USAGE
     if args.all_studies:
         return run_all_studies(args, model, out)
     if cmd_pso.wants_pso(args, model):  # the bi-level search (see gridc.cli.pso)
@@ -92,13 +113,18 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as err:
         err_console().print(f"error: {err}")
         return EXIT_USAGE
-    result = problem.solve(time_limit=args.time_limit, gap=args.gap, threads=args.threads,
-                           seed=args.seed, verbose=args.verbose, strategy=strategy)
+    unit = "kWh/day" if problem.compiled.objective_kind == "losses" else "CNY"
+    with display_for(args, unit) as show:  # Ctrl-C: the best point so far, status interrupted
+        result = problem.solve(time_limit=args.time_limit, gap=args.gap,
+                               threads=args.threads, seed=args.seed, verbose=args.verbose,
+                               strategy=strategy, progress=show,
+                               ac_check=not args.no_ac_check)
     print_summary(out, result.summary)
     if args.out:
         if result.ok:
+            tables = write_format(result, args.out, args.format, err_console().out)
             result.write(args.out)
-            out.print(f"wrote {args.out}/summary.json and {args.out}/solution.nc")
+            out.print(f"wrote {args.out}/summary.json and {args.out}/solution.nc{tables}")
         else:
             out.print(f"no solution: {args.out} left unchanged")
     if args.diagnose and result.status in (SolveStatus.infeasible,
@@ -108,7 +134,13 @@ def run(args: argparse.Namespace) -> int:
                                       threads=args.threads))
     elif args.diagnose and result.ok:
         out.print("diagnose: nothing to explain, the model is feasible")
+    elif result.status is SolveStatus.infeasible:
+        out.print("hint: run again with --diagnose to see which .grid lines make the model "
+                  "infeasible and by how much to relax them", markup=False)
+    if result.interrupted:
+        return cmd_pso.EXIT_INTERRUPTED
     return EXIT_OK if result.ok else EXIT_MODEL
 
 
-EXTRA_COMMANDS["solve"] = ("compile and solve a model with HiGHS", (setup, run))
+EXTRA_COMMANDS["solve"] = ("compile and solve a model with HiGHS",
+                           (setup, cmd_plots.with_plots(run)))

@@ -20,12 +20,18 @@ lines (a synthetic study named `SWEEP.CASE`). Both print one table with a column
 per study (plan and costs like the seed's Tables 1-2, status, gap and time; see
 `gridc.cli.plan_views`) and, with `--out DIR`, write each study's results to
 `DIR/<study or case>/`. Exit code 0 when every study has a usable solution.
+Under the table, a warning names every pair whose difference lies within their gaps
+(|a − b| ≤ the sum of the gaps' widths, `gridc.cli.stage_views.overlaps`): such a
+difference may be the solver's, not the model's. Progress (`gridc.cli.progress`, on
+stderr, off with `--quiet`): each study's state and, in a serial run, the solve's own.
 
 Nothing finished is lost: `DIR` and every `DIR/<study>/` are checked before the first
 solve (a file, a folder that cannot be written, a `summary.json` or `solution.nc`
 that is a folder: exit 2, nothing solved), and each study is written as soon as its
 result arrives (`Result.write`, a pair replaced atomically; a study solved again by
-the re-check is written again). Ctrl-C (exit 130) or a failure (exit 1: a study that
+the re-check is written again). In a serial run Ctrl-C stops the study being solved,
+which is written with its best solution so far (status `interrupted`), and no other
+starts. Ctrl-C (exit 130) or a failure (exit 1: a study that
 raised, `ExecutorError` when Dask workers die again and again) leaves the folders
 written so far intact and prints which studies are written and which are missing.
 """
@@ -36,7 +42,7 @@ import argparse
 import contextlib
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import xarray as xr
@@ -47,18 +53,24 @@ from gridc.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     EXTRA_COMMANDS,
+    bounded_int,
     console,
     err_console,
     fraction,
     load_or_report,
     positive,
 )
+from gridc.cli.labels import objective_value
 from gridc.cli.plan_views import studies_table
+from gridc.cli.progress import ProgressDisplay, display_for
+from gridc.cli.stage_views import overlaps
 from gridc.compiler import compile_model
 from gridc.compiler.core.study import resolve_study
 from gridc.dsl import GridError, ir
+from gridc.dsl.ranges import SEED_MAX, THREADS_MAX
 from gridc.runtime.backend.warmstart import check_start, start_from
 from gridc.runtime.executor import Executor, ExecutorError, SerialExecutor, make_executor
+from gridc.runtime.export import write_format
 from gridc.runtime.ioutil import OutputError, check_output_dir
 from gridc.runtime.problem import Problem
 from gridc.runtime.results import RESULT_FILES, Result
@@ -121,13 +133,26 @@ def _solve_study(task: StudyTask) -> Result | None:
     if task.beat is not None and (best is None
                                   or best[0] + const >= task.beat - 1e-9 * abs(task.beat)):
         return None
-    result = problem.solve(**task.options, start=None if best is None else best[2])
+    options = dict(task.options)
+    if options.get("progress") is not None:  # serial runs: the display names the study
+        options["progress"] = _tagged(options["progress"], task.name)
+    result = problem.solve(**options, start=None if best is None else best[2])
     result.summary["timings"]["wall_s"] = time.perf_counter() - started
     if best is not None:
-        again = "" if task.beat is None else f", re-solved: it beat {task.beat:,.0f} CNY"
+        s = result.summary
+        again = "" if task.beat is None else \
+            f", re-solved: it beat {objective_value(task.beat, s, 0)}"
         result.summary["notes"].append(f"MIP start offered: the solution of {best[1]} "
-                                       f"(worth {best[0] + const:,.0f} CNY here{again})")
+                                       f"(worth {objective_value(best[0] + const, s, 0)} "
+                                       f"here{again})")
     return result
+
+
+def _tagged(progress: Any, name: str) -> Any:
+    """`progress` with the study's name before every stage."""
+    def send(event: Any) -> None:
+        progress(replace(event, stage=f"{name}: {event.stage}"))
+    return send
 
 
 def study_waves(model: ir.Model, names: list[str]) -> list[list[str]]:
@@ -171,6 +196,8 @@ def run_studies(model: ir.Model, names: list[str], options: dict[str, Any],
             arrived[k] = result
             if result is not None and report is not None:
                 report(tasks[k].name, result)
+            if result is not None and result.interrupted:  # Ctrl-C: reported, then stop
+                raise KeyboardInterrupt
         for k, task in enumerate(tasks):  # in wave order: what later waves see is the
             result = arrived[k]           # same whatever finished first
             if result is not None:
@@ -260,17 +287,20 @@ def run_and_report(out: Console, model: ir.Model, names: list[str], labels: list
     label_of = dict(zip(names, labels))
     results: dict[str, Result] = {}
     written: set[str] = set()
+    display = display_for(args)  # per-study progress on stderr (off with --quiet)
 
     def progress(name: str, result: Result) -> None:
         results[name] = result
         gap = "-" if result.gap is None else f"{100 * result.gap:.2f} %"
-        line = (f"{name}: {result.status.value}, gap {gap}, "
+        line = (f"{result.status.value}, gap {gap}, "
                 f"{result.summary['timings']['wall_s']:.0f} s")
-        if args.out and result.ok:
+        if args.out and result.ok:  # --format csv|xlsx: the tables first (summary lists them)
+            write_format(result, f"{args.out}/{label_of[name]}",
+                         getattr(args, "format", "netcdf"), err_console().out)
             result.write(f"{args.out}/{label_of[name]}")
             written.add(name)
             line += f", wrote {args.out}/{label_of[name]}/"
-        out.print(line)
+        display.task(label_of[name], line)
 
     workers = getattr(args, "workers", None)
     scheduler = getattr(args, "scheduler", None)
@@ -280,8 +310,7 @@ def run_and_report(out: Console, model: ir.Model, names: list[str], labels: list
             if executor.kind != "serial":
                 out.print(f"{len(names)} studies on {executor.workers()} Dask worker(s) "
                           f"({executor.kind})")
-            final = run_studies(model, names, _options(args), report=progress,
-                                executor=executor)
+            final = _run_shown(display, model, names, labels, args, progress, executor)
         finally:
             # Ctrl-C or a broken cluster during the shutdown: keep what was solved
             with contextlib.suppress(KeyboardInterrupt, Exception):
@@ -302,11 +331,28 @@ def run_and_report(out: Console, model: ir.Model, names: list[str], labels: list
             raise
         return EXIT_MODEL
     out.print(studies_table([r.summary for r in final], labels, title))
+    for warning in overlaps([r.summary for r in final], labels):  # inside the gaps
+        out.print(warning, markup=False)
     if args.out:
         done = [lab for n, lab in zip(names, labels) if n in written]
         out.print(f"wrote {args.out}/<{'|'.join(done)}>/summary.json and solution.nc"
                   if done else f"no solution: nothing written to {args.out}")
     return EXIT_OK if all(r.ok for r in final) else EXIT_MODEL
+
+
+def _run_shown(display: ProgressDisplay, model: ir.Model, names: list[str],
+               labels: list[str], args: argparse.Namespace, report: Any,
+               executor: Executor) -> list[Result]:
+    """`run_studies` with the display open: each study's state, and in a serial run
+    (the solves in this process) the progress of the one being solved."""
+    options = _options(args)
+    if executor.kind == "serial":
+        options["progress"] = display
+    with display:
+        for label in labels:
+            display.task(label, "waiting" if executor.kind == "serial"
+                         else f"queued on the {executor.kind} cluster")
+        return run_studies(model, names, options, report=report, executor=executor)
 
 
 def run_all_studies(args: argparse.Namespace, model: ir.Model, out: Console) -> int:
@@ -325,9 +371,12 @@ def setup_sweep(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", help="directory; each case is written to OUT/<case>/")
     p.add_argument("--time-limit", type=positive, metavar="S", help="seconds per case")
     p.add_argument("--gap", type=fraction, metavar="G", help="relative MIP gap")
-    p.add_argument("--threads", type=int, metavar="N")
-    p.add_argument("--seed", type=int, metavar="N", help="solver random seed")
+    p.add_argument("--threads", type=bounded_int(1, THREADS_MAX, "threads"), metavar="N")
+    p.add_argument("--seed", type=bounded_int(0, SEED_MAX, "the seed"), metavar="N",
+                   help="solver random seed")
     p.add_argument("--verbose", action="store_true", help="show the HiGHS log")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress display: print nothing but the result")
     p.add_argument("--workers", type=int, metavar="N",
                    help="solve the cases on a local Dask cluster of N processes")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT",

@@ -33,10 +33,16 @@ from dataclasses import dataclass
 
 
 def present_value_factor(rate: float, years: float) -> float:
-    """PVF = ((1+z)^T - 1) / (z (1+z)^T): present value of 1 per year for T years."""
+    """PVF = ((1+z)^T - 1) / (z (1+z)^T): present value of 1 per year for T years
+    (1/z when (1+z)^T overflows: the limit for a very long horizon)."""
     if rate == 0:
         return years
-    g = (1.0 + rate) ** years
+    try:
+        g = (1.0 + rate) ** years
+    except OverflowError:
+        return 1.0 / rate
+    if math.isinf(g):
+        return 1.0 / rate
     return (g - 1.0) / (rate * g)
 
 
@@ -61,14 +67,25 @@ class ItemCoefficients:
         return self.install + self.replacement - self.residual
 
 
+#: Renewals an item may have over the horizon (the checks hold lives to 0.1 .. 200 y and
+#: the horizon to 200 y: at most 2,000); beyond, the coefficients mean nothing.
+MAX_RENEWALS = 1_000_000
+
+
 def item_coefficients(install: float, maintain_per_year: float, life_y: float,
                       rate: float, horizon_y: float) -> ItemCoefficients:
     """Per-unit coefficients of an item bought at year 0 and renewed every `life_y`."""
-    if life_y <= 0:
+    if not life_y > 0:
         raise ValueError("life must be positive")
-    # purchases after the first: years L, 2L, ... strictly inside the horizon
+    if not horizon_y / life_y <= MAX_RENEWALS:
+        raise ValueError(f"a life of {life_y:g} y is renewed more than {MAX_RENEWALS:,} times "
+                         f"over {horizon_y:g} y")
+    # purchases after the first: years L, 2L, ... strictly inside the horizon, each
+    # discounted by q^k with q = (1+z)^-L: a geometric series, summed in closed form
     renewals = max(0, math.ceil(horizon_y / life_y - 1e-9) - 1)
-    replacement = sum(install * (1.0 + rate) ** (-k * life_y) for k in range(1, renewals + 1))
+    q = (1.0 + rate) ** (-life_y)
+    series = float(renewals) if q == 1.0 else q * (1.0 - q ** renewals) / (1.0 - q)
+    replacement = install * series
     last_purchase = renewals * life_y
     used = horizon_y - last_purchase
     remaining_fraction = max(0.0, 1.0 - used / life_y)

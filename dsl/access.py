@@ -10,8 +10,10 @@ A model is anyone's text, so what it names is read only if it is
   path, nor `..`, nor a link leads out;
 * a regular file (checked with `os.stat` before it is opened, and opened
   non-blocking, so a FIFO never blocks and a device is never read);
-* at most GRIDC_MAX_FILE_MB MiB (default 64; `max_file_mb=` in the API), read with a
-  bounded read that never takes more than the limit plus one byte.
+* at most GRIDC_MAX_FILE_MB MiB (default 64; `max_file_mb=` in the API), and a .grid
+  file at most GRIDC_MAX_GRID_KB KiB (default 256; `max_grid_kb=`), since .grid text
+  is parsed word by word; read with a bounded read that never takes more than the
+  limit plus one byte.
 
 A refusal is a diagnostic (GRID060, GRID061, GRID062; GRID004 for a missing or
 unreadable file) that names the path as the model wrote it and never the file's
@@ -33,6 +35,10 @@ from gridc.dsl.tables import QUOTE_LIMIT, escape, quote
 
 DEFAULT_MAX_FILE_MB = 64.0
 MAX_FILE_MB_ENV = "GRIDC_MAX_FILE_MB"
+#: A .grid file is parsed token by token (about 16 us a byte here, 1 kB of memory per
+#: byte at the peak): a file of 256 KiB takes ~4 s. Data belong in CSV files.
+DEFAULT_MAX_GRID_KB = 256.0
+MAX_GRID_KB_ENV = "GRIDC_MAX_GRID_KB"
 ALLOW_PATH_ENV = "GRIDC_ALLOW_PATH"
 DOC = "docs/untrusted-models.md"
 #: The example models shipped with gridc (the repository's `models/`): always readable.
@@ -80,6 +86,24 @@ def max_file_bytes(max_file_mb: float | None = None) -> int:
     return max(1, int(mb * _MIB))
 
 
+def max_grid_bytes(max_grid_kb: float | None = None) -> int:
+    """The size limit of a .grid file in bytes: `max_grid_kb`, else GRIDC_MAX_GRID_KB,
+    else 256 KiB. Raises ValueError for a limit that is not a positive number."""
+    source = "max_grid_kb"
+    value: float | str | None = max_grid_kb
+    if value is None:
+        raw = os.environ.get(MAX_GRID_KB_ENV, "").strip()
+        value, source = (raw, MAX_GRID_KB_ENV) if raw else (DEFAULT_MAX_GRID_KB, "")
+    try:
+        kb = float(value)
+    except (TypeError, ValueError):
+        kb = math.nan
+    if not (math.isfinite(kb) and kb > 0):
+        raise ValueError(f"{source} must be a positive number of KiB (e.g. 256), "
+                         f"found {value!r}")
+    return max(1, int(kb * 1024))
+
+
 def env_grants() -> list[str]:
     """The folders granted by GRIDC_ALLOW_PATH (separated by os.pathsep)."""
     raw = os.environ.get(ALLOW_PATH_ENV, "")
@@ -91,7 +115,9 @@ def _resolve(path: Path, strict: bool = False) -> Path:
 
 
 def _size(n: int) -> str:
-    return f"{n / _MIB:g} MiB" if n >= _MIB else f"{n:,} bytes"
+    if n >= _MIB:
+        return f"{n / _MIB:g} MiB"
+    return f"{n / 1024:g} KiB" if n >= 1024 and n % 1024 == 0 else f"{n:,} bytes"
 
 
 def _kind(mode: int) -> str:
@@ -114,20 +140,23 @@ class Access:
     read: each file is opened once per load, however many statements name it."""
 
     def __init__(self, folder: str | Path, allow: Iterable[str | Path] | None = None,
-                 max_file_mb: float | None = None, *, use_env: bool = True):
+                 max_file_mb: float | None = None, *, use_env: bool = True,
+                 max_grid_kb: float | None = None):
         self.folder = _resolve(Path(folder))
         grants = [*(env_grants() if use_env else []), *(allow or [])]
         self.granted = tuple(dict.fromkeys(_resolve(Path(g).expanduser()) for g in grants))
         bundled = (BUNDLED_MODELS,) if BUNDLED_MODELS.is_dir() else ()
         self.roots = (self.folder, *self.granted, *bundled)
         self.max_bytes = max_file_bytes(max_file_mb)
-        self._read: dict[Path, tuple[Path, str] | Refused] = {}
+        self.max_source_bytes = min(self.max_bytes, max_grid_bytes(max_grid_kb))
+        self._read: dict[tuple[Path, bool], tuple[Path, str] | Refused] = {}
 
     @classmethod
     def for_model(cls, path: str | Path, allow: Iterable[str | Path] | None = None,
-                  max_file_mb: float | None = None) -> Access:
+                  max_file_mb: float | None = None, max_grid_kb: float | None = None
+                  ) -> Access:
         """The policy of the model whose top-level file is `path`."""
-        return cls(Path(path).parent, allow, max_file_mb)
+        return cls(Path(path).parent, allow, max_file_mb, max_grid_kb=max_grid_kb)
 
     def inside(self, real: Path) -> bool:
         return any(real == root or root in real.parents for root in self.roots)
@@ -142,9 +171,11 @@ class Access:
                        " and the folders you grant: run gridc with --allow-path DIR, or "
                        f"gridc.load(path, allow=[DIR]); see {DOC}")
 
-    def read(self, path: Path, confined: bool = True) -> tuple[Path, str] | Refused:
+    def read(self, path: Path, confined: bool = True, source: bool = False
+             ) -> tuple[Path, str] | Refused:
         """The resolved path and the text of the file at `path`, or why it may not be
-        read. `confined=False` for the top-level file, which the user named."""
+        read. `confined=False` for the top-level file, which the user named; `source`
+        for .grid text (the top-level file and imports), held to the smaller limit."""
         if "\x00" in str(path):
             return Refused("GRID004", "a path cannot hold a NUL character")
         try:
@@ -159,20 +190,21 @@ class Access:
             return Refused("GRID004", _strerror(exc))
         if confined and not self.inside(real):
             return self._outside(path)
-        got = self._read.get(real)
+        got = self._read.get((real, source))
         if got is None:
-            got = self._read[real] = self._open(real)
+            got = self._read[(real, source)] = self._open(real, source)
         return got
 
-    def _open(self, real: Path) -> tuple[Path, str] | Refused:
+    def _open(self, real: Path, source: bool = False) -> tuple[Path, str] | Refused:
+        limit = self.max_source_bytes if source else self.max_bytes
         try:
             st = os.stat(real)
         except OSError as exc:
             return Refused("GRID004", _strerror(exc))
         if not stat.S_ISREG(st.st_mode):
             return _not_regular(_kind(st.st_mode))
-        if st.st_size > self.max_bytes:
-            return self._too_large(_size(st.st_size))
+        if st.st_size > limit:
+            return self._too_large(_size(st.st_size), source)
         flags = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
                  | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
         try:
@@ -187,8 +219,8 @@ class Access:
                                                                             st.st_ino):
                 return _not_regular(_kind(now.st_mode) if not stat.S_ISREG(now.st_mode)
                                     else "a file replaced while it was being opened")
-            while total <= self.max_bytes:
-                chunk = os.read(fd, min(_CHUNK, self.max_bytes + 1 - total))
+            while total <= limit:
+                chunk = os.read(fd, min(_CHUNK, limit + 1 - total))
                 if not chunk:
                     break
                 chunks.append(chunk)
@@ -197,8 +229,8 @@ class Access:
             return Refused("GRID004", _strerror(exc))
         finally:
             os.close(fd)
-        if total > self.max_bytes:
-            return self._too_large("more")
+        if total > limit:
+            return self._too_large("more", source)
         data = b"".join(chunks)
         try:
             text = data.decode("utf-8")
@@ -209,7 +241,16 @@ class Access:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         return real, text
 
-    def _too_large(self, size: str) -> Refused:
+    def _too_large(self, size: str, source: bool = False) -> Refused:
+        if source and self.max_source_bytes < self.max_bytes:
+            limit = _size(self.max_source_bytes)
+            return Refused("GRID062", f"is larger than the limit of {limit} for a .grid file "
+                           f"({size})", "a .grid file is parsed word by word (about 4 s for "
+                           "256 KiB): put long lists of numbers into CSV files (profile NAME "
+                           "from \"file.csv\" column C), or raise the limit with the "
+                           f"environment variable {MAX_GRID_KB_ENV} (e.g. "
+                           f"{MAX_GRID_KB_ENV}=1024) or gridc.load(path, max_grid_kb=1024); "
+                           f"see {DOC}")
         limit = _size(self.max_bytes)
         return Refused("GRID062", f"is larger than the limit of {limit} ({size})",
                        f"a model reads files of at most {limit}; raise the limit with the "
@@ -265,11 +306,17 @@ def printable_sources(sources: Mapping[str, str]) -> dict[str, str]:
     return {name: text.translate(_CONTROLS) for name, text in sources.items()}
 
 
+#: Diagnostics shown of one load; the rest are counted in one GRID059 (a hostile model
+#: can have a hundred thousand errors, and each costs a source line to print).
+MAX_DIAGNOSTICS = 100
+
+
 def tidy(diagnostics: Iterable[Diagnostic], long_cells: Iterable[str] = ()
          ) -> list[Diagnostic]:
-    """The diagnostics as they may be shown: each (code, span, message) once, in the
-    order found; data-file cells longer than QUOTE_LIMIT shortened wherever a message,
-    help or note quotes them; non-printable characters escaped."""
+    """The diagnostics as they may be shown: each (code, span, message) once, in file
+    order, at most MAX_DIAGNOSTICS of them (then one GRID059 saying how many more);
+    data-file cells longer than QUOTE_LIMIT shortened wherever a message, help or note
+    quotes them; non-printable characters escaped."""
     by_prefix: dict[str, list[str]] = {}
     for cell in sorted(set(long_cells), key=len, reverse=True):
         by_prefix.setdefault(cell[: QUOTE_LIMIT + 1], []).append(cell)
@@ -282,14 +329,23 @@ def tidy(diagnostics: Iterable[Diagnostic], long_cells: Iterable[str] = ()
         return escape(text)
 
     seen: set[tuple[str, Span, str]] = set()
-    out: list[Diagnostic] = []
+    unique: list[Diagnostic] = []
     for d in diagnostics:
         key = (d.code, d.span, d.message)
-        if key in seen:
-            continue
-        seen.add(key)
-        notes = tuple(clean(n) or "" for n in d.notes)
-        out.append(replace(d, message=clean(d.message) or "", help=clean(d.help), notes=notes))
+        if key not in seen:
+            seen.add(key)
+            unique.append(d)
+    unique.sort(key=lambda d: (d.span.file, d.span.line, d.span.col, d.code))
+    shown = MAX_DIAGNOSTICS + sum(d.code == "GRID059" for d in unique)  # tidied before
+    out = [replace(d, message=clean(d.message) or "", help=clean(d.help),
+                   notes=tuple(clean(n) or "" for n in d.notes))
+           for d in unique[:shown]]
+    if len(unique) > shown:
+        hidden = len(unique) - shown
+        out.append(Diagnostic("GRID059", f"{hidden:,} more error{'s' if hidden > 1 else ''} "
+                              "not shown", unique[shown].span,
+                              help=f"gridc shows the first {MAX_DIAGNOSTICS} errors (in file "
+                                   "order): fix them and check again"))
     return out
 
 

@@ -3,20 +3,19 @@ diagnostics for one rule. `check_model` runs them all."""
 
 from __future__ import annotations
 
-import bisect
 import math
-import re
-import warnings
-from collections.abc import Callable, Iterable
-
-from pydantic import ValidationError
+from collections.abc import Iterable
 
 from gridc.dsl import ir
 from gridc.dsl import ir_planning as P
+from gridc.dsl.budgets import Budget, check_budget
 from gridc.dsl.build.reader import Context
 from gridc.dsl.diagnostics import Collector, did_you_mean
-from gridc.dsl.overrides import OverrideError, apply_overrides, resolve_path
+from gridc.dsl.locate import name_span as _locate
+from gridc.dsl.locate import value_span as _value_of
+from gridc.dsl.ranges import check_ranges
 from gridc.dsl.spans import Span
+from gridc.dsl.variants import check_fixes, check_overrides
 
 
 def _unique(diags: Collector, what: str, items: Iterable[tuple[str, Span]]) -> set[str]:
@@ -38,64 +37,21 @@ def _plural(what: str) -> str:
     return what + "s"
 
 
+def _numeral(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
 def _ref_help(what: str, name: str, known: set[str]) -> str:
     """'did you mean ...?' or the valid names; numbered buses are shown as a range
     (the closest spelling of '34' is no help when the buses are 1 .. 33)."""
-    if known and name.isdigit() and all(k.isdigit() for k in known):
+    if known and _numeral(name) and all(_numeral(k) for k in known):
         numbers = sorted(int(k) for k in known)
-        if numbers == list(range(numbers[0], numbers[-1] + 1)):
+        # consecutive (compared by count, never by listing 1 .. 99,999,999)
+        if numbers[-1] - numbers[0] + 1 == len(numbers) == len(set(numbers)):
             return f"the {_plural(what)} are numbered {numbers[0]} .. {numbers[-1]}"
         shown = ", ".join(str(n) for n in numbers[:12]) + (", ..." if len(numbers) > 12 else "")
         return f"valid {_plural(what)}: {shown}"
     return did_you_mean(name, known, _plural(what))
-
-
-def _locate(m: ir.Model | None, span: Span, after: str | None, name: str,
-            in_list: bool = False) -> Span:
-    """Narrow `span` (a whole statement) to where `name` is written after the word
-    `after` (or inside the list that follows it; with `after` empty, anywhere: a table
-    row's cell), so the caret points at the name."""
-    text = m.sources.get(span.file) if m is not None and after is not None else None
-    if text is None:
-        return span
-    token = re.escape(name)
-    if not after:
-        pattern = rf"(?<![\w.-])\"?({token})(?![\w.-])"
-    elif in_list:
-        pattern = rf"\b{after}\s*\[[^\]]*?(?<![\w.-])\"?({token})(?![\w.-])"
-    else:
-        pattern = rf"\b{after}\s+\"?({token})(?![\w.-])"
-    return _search(text, span, pattern)
-
-
-def _value_of(m: ir.Model, span: Span, key: str) -> Span:
-    """Narrow `span` (a statement with its block) to the value of its property `key`
-    (`power 0 .. 500 kW` -> `0 .. 500 kW`); `span` itself if `key` is not written."""
-    text = m.sources.get(span.file)
-    if text is None:
-        return span
-    pattern = (rf"(?m)(?:^|[{{,])[ \t]*{re.escape(key)}[ \t]+"
-               r"((?:(?!//|#)[^,}\n])*?)[ \t]*(?=,|}|//|#|\r?\n|$)")
-    return _search(text, span, pattern)
-
-
-def _search(text: str, span: Span, pattern: str) -> Span:
-    """The span of group 1 of the first match of `pattern` within `span` of `text`."""
-    lines = text.splitlines(keepends=True)
-    starts = [0]
-    for ln in lines:
-        starts.append(starts[-1] + len(ln))
-    if not (1 <= span.line <= len(lines) and 1 <= span.end_line <= len(lines)):
-        return span
-    lo = starts[span.line - 1] + span.col - 1
-    hi = starts[span.end_line - 1] + span.end_col - 1
-    found = re.compile(pattern).search(text, lo, hi)
-    if found is None:
-        return span
-    start, end = found.span(1)
-    line = bisect.bisect_right(starts, start)
-    col = start - starts[line - 1] + 1
-    return Span(file=span.file, line=line, col=col, end_line=line, end_col=col + end - start)
 
 
 def _ref(diags: Collector, what: str, name: str | None, known: set[str], span: Span,
@@ -103,9 +59,10 @@ def _ref(diags: Collector, what: str, name: str | None, known: set[str], span: S
     """Report `name` if it is not among `known`; with `m` and `after`, point at the
     name as written after the word `after` within `span`."""
     if name is not None and name not in known:
+        # the help compares the name with every known one: not for the 1,000th error
+        hint = _ref_help(what, name, known) if len(diags.items) < 1000 else None
         diags.error("GRID041", f"unknown {what} '{name}'",
-                    _locate(m, span, after, name, in_list),
-                    help=_ref_help(what, name, known))
+                    _locate(m, span, after, name, in_list), help=hint)
 
 
 def check_unique_ids(m: ir.Model, d: Collector) -> None:
@@ -137,8 +94,6 @@ def check_network(m: ir.Model, d: Collector) -> None:
     for net in m.networks:
         buses = {b.id for b in net.buses}
         _ref(d, "bus", net.slack_bus, buses, net.span, m, "slack")
-        if net.base_kv <= 0 or net.base_kva <= 0:
-            d.error("GRID023", "base voltage and power must be positive", net.span)
         if not 0 < net.v_min_pu <= net.v_max_pu:
             d.error("GRID024", "voltage limits must satisfy 0 < min <= max", net.span)
         for ln in net.lines:
@@ -165,21 +120,23 @@ def check_connected(m: ir.Model, d: Collector) -> None:
         ids = [b.id for b in net.buses]
         if net.slack_bus not in ids:
             continue
-        adj: dict[str, set[str]] = {b: set() for b in ids}
+        known = set(ids)
+        adj: dict[str, list[str]] = {}
         edges = [(ln.from_bus, ln.to_bus) for ln in net.lines]
         for inv in m.investments:
             if isinstance(inv, P.LineBuild):
                 edges += [(c.from_bus, c.to_bus) for c in inv.candidates]
         for a, b in edges:
-            if a in adj and b in adj:
-                adj[a].add(b)
-                adj[b].add(a)
+            if a in known and b in known:
+                adj.setdefault(a, []).append(b)
+                adj.setdefault(b, []).append(a)
         seen = {net.slack_bus}
         todo = [net.slack_bus]
         while todo:
-            for nxt in adj[todo.pop()] - seen:
-                seen.add(nxt)
-                todo.append(nxt)
+            for nxt in adj.get(todo.pop(), ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
         cut = [b for b in net.buses if b.id not in seen]
         if cut:
             names = ", ".join(b.id for b in cut[:8]) + (" ..." if len(cut) > 8 else "")
@@ -370,8 +327,6 @@ def check_studies(m: ir.Model, d: Collector) -> None:
         _ref(d, "scenario set", s.scenarios, sets, s.span, m, "scenarios")
         for f in s.fixes:
             _ref(d, "investment", f.investment, invs, f.span, m, "fix")
-        for o in s.overrides:
-            _check_override(m, d, o)
     # extends must be acyclic: report each cycle once, at its first study in the file
     reported: set[frozenset[str]] = set()
     for s in m.studies:
@@ -392,14 +347,6 @@ def check_studies(m: ir.Model, d: Collector) -> None:
             cur = studies[cur.extends]
     for sw in m.sweeps:
         _ref(d, "study", sw.study, set(studies), sw.span, m, "over")
-        for case in sw.cases:
-            for o in case.overrides:
-                _check_override(m, d, o)
-
-
-#: override fields that name another object, and what they name
-_REF_FIELDS = {"profile": "profile", "load_profile": "profile", "price_profile": "profile",
-               "bus": "bus", "slack_bus": "bus", "depot": "bus"}
 
 
 #: the checks that judge one overridden object, by the collection it lives in
@@ -408,49 +355,11 @@ _OBJECT_CHECKS = {"networks": check_network, "generators": check_components,
                   "investments": check_investments}
 
 
-def _check_override(m: ir.Model, d: Collector, o: ir.Override) -> None:
-    try:
-        with warnings.catch_warnings():  # pydantic warns while re-validating a bad value
-            warnings.simplefilter("ignore")
-            coll, _, _ = resolve_path(m, o.path, o.value)
-        field = o.path.partition(".")[2]
-        if isinstance(o.value, str) and field in _REF_FIELDS:
-            what = _REF_FIELDS[field]
-            known = ({p.name for p in m.profiles} if what == "profile"
-                     else {b.id for n in m.networks for b in n.buses})
-            _ref(d, what, o.value, known, o.span, m, re.escape(o.path))
-        elif coll in _OBJECT_CHECKS:
-            _check_overridden(m, d, o, _OBJECT_CHECKS[coll])
-    except OverrideError as err:
-        d.error("GRID048", str(err), o.span, help=err.help)
-    except ValueError as err:  # pydantic's ValidationError: the value does not fit the field
-        problem = err.errors()[0]["msg"] if isinstance(err, ValidationError) else str(err)
-        d.error("GRID048", f"'{o.path}' cannot be set to {_shown(o.value)}: "
-                f"{problem[:1].lower()}{problem[1:]}", o.span,
-                help="give a value of the field's own type")
-
-
-def _check_overridden(m: ir.Model, d: Collector, o: ir.Override,
-                      check: Callable[[ir.Model, Collector], None]) -> None:
-    """The model's own `check` on the model as the override leaves it: a value of the
-    right type can still be out of range (`set network.base_kv -3`), which the loaded
-    model's checks never saw. Each new problem is reported at the `set` line (what
-    the unchanged model already has is reported where it is: `check` ran before)."""
-    found = Collector()
-    check(apply_overrides(m, (o,)), found)
-    already = {(x.code, x.message) for x in d.items}
-    for diag in found.items:
-        if (diag.code, diag.message) not in already:
-            d.error("GRID048", f"'{o.path}' cannot be set to {_shown(o.value)}: "
-                    f"{diag.message[:1].lower()}{diag.message[1:]}", o.span, help=diag.help)
-
-
-def _shown(value: object) -> str:
-    if isinstance(value, tuple):
-        return "[" + ", ".join(_shown(v) for v in value) + "]"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
+def check_variants(m: ir.Model, d: Collector) -> None:
+    """Every `set` of every study and sweep case on the model as it leaves it, and every
+    study's fixed plan (gridc.dsl.variants)."""
+    check_overrides(m, d, _OBJECT_CHECKS, _ref)
+    check_fixes(m, d)
 
 
 #: investment kinds a model holds once: their blocks and plans are one per model (every
@@ -481,10 +390,14 @@ def check_once(m: ir.Model, d: Collector) -> None:
 
 CHECKS = (check_unique_ids, check_network, check_connected, check_components,
           check_investments, check_once, check_areas, check_time, check_scenarios,
-          check_studies)
+          check_studies, check_ranges, check_variants)
 
 
-def check_model(m: ir.Model, ctx: Context | Collector) -> None:
+def check_model(m: ir.Model, ctx: Context | Collector, budget: Budget | None = None) -> None:
+    """Every rule on the built model `m`; the size estimate against `budget` (default:
+    the environment's) only when the rules found nothing (it needs a sound model)."""
     diags = ctx.diags if isinstance(ctx, Context) else ctx
     for check in CHECKS:
         check(m, diags)
+    if not diags:
+        check_budget(m, diags, budget or Budget.resolve())

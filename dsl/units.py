@@ -14,6 +14,7 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import pint
 
@@ -25,7 +26,8 @@ def registry() -> pint.UnitRegistry:
     parsed definitions (`cache_folder=":auto:"`, the user's cache folder) brings that to
     about 0.06 s from the second run on. Where no cache folder can be written, the
     registry is built without one (slower, same units)."""
-    options = {"on_redefinition": "ignore", "autoconvert_offset_to_baseunit": True}
+    options: dict[str, Any] = {"on_redefinition": "ignore",
+                               "autoconvert_offset_to_baseunit": True}
     try:
         ureg: pint.UnitRegistry = pint.UnitRegistry(cache_folder=":auto:", **options)
     except OSError:

@@ -1,12 +1,13 @@
-"""The planning part of a result (seed 000): the plan and the upper-level cost rows.
+"""The planning part of a result: the plan and the present-value cost rows.
 
-`decisions(compiled, ds)` reads the solved plan like the paper's Table 1:
-reinforced lines, MESS units per type, EV-RB packs per type and site, and the
-EV-RB capacity in kWh (Table 3). `cost_rows(compiled, costs, objective, bound)`
-gives Table 2's rows: installation, replacement and residual (present values),
-annual maintenance and operation, and the total comprehensive cost
-CRF × objective = CRF (C_ins + C_rep − C_rec) + C_om + C_op, the equivalent
-annual cost (CRF = 1 / PVF, see `gridc.data.economics`).
+`decisions(compiled, ds)` reads the solved plan: reinforced lines, mobile storage
+units per type, EV battery packs per type and site and their capacity in kWh, with the
+model's names of those investments (docs/case-resilience.md says which number of the
+paper each one is). `cost_rows(compiled, costs, objective,
+bound)` gives the rows of a present-value plan: installation, replacement and residual
+(present values), annual maintenance and operation, and the equivalent annual cost
+CRF × objective = CRF (C_ins + C_rep − C_rec) + C_om + C_op (CRF = 1 / PVF, see
+`gridc.data.economics`).
 
 `line_status(compiled, ds)` is the line health with the solved reinforcement
 applied (u + (1 − u)·y): reports must use it, since a reinforced line stays in
@@ -35,8 +36,23 @@ def line_status(compiled: CompiledModel, ds: xr.Dataset) -> xr.DataArray:
     return xr.where(built, 1.0, u).transpose(*u.dims)
 
 
+def investment_names(compiled: CompiledModel) -> dict[str, str]:
+    """The model's own names of the investments behind the plan's entries (what views
+    label them with): "reinforced", "mess" and "ev_packs" -> the `invest NAME` of the
+    reinforcement, mobile storage and EV battery investments (several reinforcement
+    investments share one decision block: their names joined)."""
+    found: dict[str, list[str]] = {}
+    kinds = {P.Reinforcement: "reinforced", P.MobileStorage: "mess", P.EvBattery: "ev_packs"}
+    for inv in compiled.study.model.investments:
+        for cls, key in kinds.items():
+            if isinstance(inv, cls):
+                found.setdefault(key, []).append(inv.name)
+    return {k: ", ".join(v) for k, v in found.items()}
+
+
 def decisions(compiled: CompiledModel, ds: xr.Dataset) -> dict[str, Any]:
-    """The solved plan: reinforced lines, MESS per type, EV-RB packs per type and site."""
+    """The solved plan: reinforced lines, mobile storage units per type, EV battery packs
+    per type and site, and under "names" the model's names of those investments."""
     out: dict[str, Any] = {}
     if "reinforced" in ds:
         y = ds["reinforced"]
@@ -54,12 +70,16 @@ def decisions(compiled: CompiledModel, ds: xr.Dataset) -> dict[str, Any]:
         out["ev_packs"] = table
         out["ev_capacity_kwh"] = float(sum(sizes.get(k, 0.0) * n
                                            for k, row in table.items() for n in row.values()))
+    names = {k: v for k, v in investment_names(compiled).items() if k in out}
+    if names:
+        out["names"] = names
     return out
 
 
 def cost_rows(compiled: CompiledModel, costs: dict[str, float], objective: float | None,
               bound: float | None) -> dict[str, Any] | None:
-    """Table 2's rows (CNY; maintenance and operation per year), or None without a plan."""
+    """The present-value cost rows (CNY; maintenance and operation per year), or None
+    without a present-value plan."""
     if "installation" not in costs:
         return None
     econ = compiled.study.model.economics or ir.Economics(span=compiled.study.model.span)

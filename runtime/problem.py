@@ -6,6 +6,11 @@
 
 Solve options not given to `solve` fall back to the study's (`gap`,
 `time_limit`, `threads`, `seed`), then to HiGHS' defaults.
+
+`solve(progress=fn)` calls `fn(event)` with a `gridc.runtime.backend.control.SolveEvent`
+as the run goes (stage, incumbent, bound, gap; from HiGHS' thread). Ctrl-C during
+`solve` (in the main thread) stops the run: the result is the best solution found so
+far with status `interrupted` (a second Ctrl-C raises KeyboardInterrupt at once).
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from gridc.compiler import CompiledModel, compile_model
 from gridc.compiler.core.index import ModelIndex
 from gridc.compiler.core.study import ResolvedStudy
 from gridc.dsl import ir
+from gridc.runtime.ac_check import enabled as ac_checks
+from gridc.runtime.backend.control import ProgressFn, SolveControl, interruptible
 from gridc.runtime.backend.warmstart import start_from
 from gridc.runtime.executor import make_executor
 from gridc.runtime.ioutil import atomic_write
@@ -60,21 +67,33 @@ class Problem:
     def solve(self, time_limit: float | None = None, gap: float | None = None,
               threads: int | None = None, seed: int | None = None,
               verbose: bool = False, start: xr.Dataset | None = None,
-              strategy: str | None = None) -> Result:
+              strategy: str | None = None, progress: ProgressFn | None = None,
+              node_limit: int | None = None, ac_check: bool = True) -> Result:
         """Solve with `strategy` (`runtime.strategies.registry.STRATEGIES`: plain, warm, exchange;
         None or "extensive": the default for what the model contains). `start`: the
         solution dataset of a restriction of this study (e.g. the same study without one
-        investment), offered to HiGHS as a MIP start. For `pso` use `solve_pso`."""
+        investment), offered to HiGHS as a MIP start. For `pso` use `solve_pso`.
+        `progress`: called with each `SolveEvent` (with `verbose`, HiGHS' log comes as
+        "log" events instead of on the console). `node_limit`: HiGHS' `mip_max_nodes`
+        for every MIP solve of the run. `ac_check`: run the AC power flow of the solved
+        plan (`gridc.runtime.ac_check`). Ctrl-C: see the module docstring."""
         opts = self.study.solve
+        control = SolveControl(progress, solver_log=verbose)
         settings = SolveSettings(
             time_limit=time_limit if time_limit is not None else opts.time_limit_s,
             gap=gap if gap is not None else opts.gap,
             threads=threads if threads is not None else opts.threads,
             seed=seed if seed is not None else opts.seed, verbose=verbose,
-            start=None if start is None else start_from(self.model, start))
+            start=None if start is None else start_from(self.model, start),
+            node_limit=node_limit, control=control)
         asked_pso = strategy is None and opts.strategy == "pso"
-        result = solve(self.compiled, self._timings(), "extensive" if asked_pso else strategy,
-                       settings)
+        with interruptible(control), ac_checks(ac_check):
+            result = solve(self.compiled, self._timings(),
+                           "extensive" if asked_pso else strategy, settings)
+        if control.progress_error is not None:
+            result.summary["notes"].append(
+                f"the progress display failed and was switched off: "
+                f"{type(control.progress_error).__name__}: {control.progress_error}")
         if asked_pso:  # say so: the study asked for the bi-level search
             result.summary["notes"].append(
                 "the study asks for the PSO strategy; solve() ran its extensive form "
@@ -123,4 +142,4 @@ class Problem:
     def __repr__(self) -> str:
         m = self.model
         return (f"<Problem study={self.study.name or '-'} vars={m.nvars} cons={m.ncons} "
-                f"binaries={m.binaries.nvars}>")
+                f"binaries={m.binaries.nvars} integers={m.integers.nvars}>")

@@ -23,6 +23,10 @@ NOT_TRIGGERABLE: dict[str, str] = {
                "history are already rejected while reading (GRID012, GRID030)",
     "GRID062": "needs a file over the size limit (64 MiB unless GRIDC_MAX_FILE_MB is set); "
                "tests/test_file_access.py triggers it with a small limit",
+    "GRID052": "needs tables of more than 200,000 rows in all (unless GRIDC_MAX_TABLE_ROWS "
+               "is set); tests/test_budgets.py triggers it with a small limit",
+    "GRID059": "needs more than 100 errors in one model; tests/test_hostile_models.py "
+               "triggers it",
     **{code: "raised when a study is compiled or solved (gridc solve), not by gridc "
              "check: each is triggered by a .grid model in tests/test_compile_diagnostics.py"
        for code in ("GRID070", "GRID071", "GRID072", "GRID073", "GRID074", "GRID075")},

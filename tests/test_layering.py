@@ -3,8 +3,9 @@
     dsl/       text -> IR          never linopy, highspy, xarray, or a later room
     data/      scenario data       never linopy, highspy, gridc.compiler/runtime/cli
     compiler/  IR -> problem       never gridc.runtime/cli, argparse, rich, highspy; never solves
-    runtime/   problem -> result   never gridc.cli, argparse, rich; highspy and linopy's
+    runtime/   problem -> result   never gridc.viz/cli, argparse, rich; highspy and linopy's
                                    internals only in runtime/backend/
+    viz/       pictures, report    never gridc.cli, argparse, rich, highspy, linopy
     cli/       commands, views     anything
 
 and the flow is one-way without cycles, deferred imports included (`test_no_import_cycles`).
@@ -27,10 +28,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 #: room directory -> (installed package, forbidden modules, forbidden call names)
-LATER = {"dsl": ("gridc.data", "gridc.compiler", "gridc.runtime", "gridc.cli"),
-         "data": ("gridc.compiler", "gridc.runtime", "gridc.cli"),
-         "compiler": ("gridc.runtime", "gridc.cli"),
-         "runtime": ("gridc.cli",)}
+LATER = {"dsl": ("gridc.data", "gridc.compiler", "gridc.runtime", "gridc.viz", "gridc.cli"),
+         "data": ("gridc.compiler", "gridc.runtime", "gridc.viz", "gridc.cli"),
+         "compiler": ("gridc.runtime", "gridc.viz", "gridc.cli"),
+         "runtime": ("gridc.viz", "gridc.cli"),
+         "viz": ("gridc.cli",)}
 RULES: dict[str, tuple[str, tuple[str, ...], frozenset[str]]] = {
     "dsl": ("gridc.dsl", ("linopy", "highspy", "xarray", *LATER["dsl"]), frozenset()),
     "data": ("gridc.data", ("linopy", "highspy", *LATER["data"]), frozenset()),
@@ -39,11 +41,13 @@ RULES: dict[str, tuple[str, tuple[str, ...], frozenset[str]]] = {
                  # linopy's Model.solve, highspy's Highs / passModel / run, a generic optimize
                  frozenset({"solve", "Highs", "passModel", "optimize", "available_solvers"})),
     "runtime": ("gridc.runtime", (*LATER["runtime"], "argparse", "rich"), frozenset()),
+    "viz": ("gridc.viz", (*LATER["viz"], "argparse", "rich", "highspy", "linopy"),
+            frozenset({"solve", "Highs", "passModel", "optimize"})),
 }
 #: solver internals: only runtime/backend/ may import these
 INTERNALS = ("highspy", "linopy.io", "linopy.solvers", "linopy.constants", "linopy.matrices")
 ROOMS = {"dsl": "gridc.dsl", "data": "gridc.data", "compiler": "gridc.compiler",
-         "runtime": "gridc.runtime", "cli": "gridc.cli", "gridc": "gridc"}
+         "runtime": "gridc.runtime", "viz": "gridc.viz", "cli": "gridc.cli", "gridc": "gridc"}
 
 
 @dataclass(frozen=True)
@@ -201,7 +205,8 @@ def test_no_import_cycles() -> None:
 
 
 def test_rooms_flow_one_way() -> None:
-    order = ["gridc.dsl", "gridc.data", "gridc.compiler", "gridc.runtime", "gridc.cli"]
+    order = ["gridc.dsl", "gridc.data", "gridc.compiler", "gridc.runtime", "gridc.viz",
+             "gridc.cli"]
     rank = {p: k for k, p in enumerate(order)}
 
     def room(m: str) -> str | None:

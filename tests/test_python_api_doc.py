@@ -62,8 +62,9 @@ def test_tables_name_real_blocks(executed) -> None:  # type: ignore[no-untyped-d
     problem = executed["problem"]
     listed = documented_blocks(DOC.read_text(encoding="utf-8"))
     # status names of the status table are not variables
-    statuses = {"optimal", "feasible_gap", "time_limit_feasible", "time_limit_infeasible",
-                "infeasible", "unbounded", "error"}
+    from gridc.runtime.backend.solver import SolveStatus
+
+    statuses = {s.value for s in SolveStatus}
     variables = listed - statuses
     missing = sorted(v for v in variables if v not in ds)  # type: ignore[operator]
     assert not missing, f"documented but absent from result.dataset: {missing}"

@@ -51,11 +51,13 @@ def test_paper_plan_costs_and_capacity() -> None:
     priced = plan_costs_of(compiled.study.model, plan)
     assert result.costs["replacement"] == pytest.approx(priced.replacement, rel=1e-9)
     assert result.costs["residual"] == pytest.approx(priced.residual, abs=1e-6)
-    # the CLI report prints them as the paper does (Tables 1-3)
+    # the CLI report prints the numbers of the paper's Tables 1-3 in the model's words
+    # (its investment names) and currency, with thousands separators
     assert result.summary["decisions"]["ev_capacity_kwh"] == pytest.approx(850.0)
     console = Console(record=True, width=200)
     print_planning(console, result.summary)
     text = console.export_text()
-    for needle in ("5.2000×10^6", "2.6000×10^4", "850 kWh", "1-2, 27-28, 30-31",
-                   "0,0,0,0,6", "0,0,0,0,4"):
+    for needle in ("5,200,000.00 CNY", "26,000.00 CNY/y", "ev_battery: capacity",
+                   "850 kWh", "reinforcement: lines reinforced", "1-2, 27-28, 30-31",
+                   "mess: MESS2 units", "0,0,0,0,6", "0,0,0,0,4"):
         assert needle in text

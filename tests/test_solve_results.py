@@ -55,7 +55,7 @@ def test_solve_writes_summary_and_solution(tmp_path: Path) -> None:
     assert set(summary["timings"]) == {"parse_s", "compile_s", "solve_s", "highs_s"}
     with xr.open_dataset(out / "solution.nc") as ds:
         assert ds["bus_v"].dims == ("scenario", "time", "bus")
-        assert ds["line_p"].attrs["unit"] == "kW"
+        assert ds["line_p"].attrs["units"] == "kW"  # CF (docs/reading-results.md)
         assert float(ds["bus_v"].sel(bus="1").min()) == pytest.approx(1.0)
     assert sorted(p.name for p in out.iterdir()) == ["solution.nc", "summary.json"]
 

@@ -21,6 +21,12 @@ from gridc.runtime.backend.solver import SolveStatus, map_status, solve_model
     ("kUnboundedOrInfeasible", False, False, None, None, SolveStatus.infeasible),
     ("kUnbounded", False, False, None, None, SolveStatus.unbounded),
     ("HighsModelStatus.kInfeasible", False, False, None, None, SolveStatus.infeasible),
+    # stopped early, like a time limit: usable with an incumbent, never "optimal"
+    ("kSolutionLimit", True, True, None, 0.01, SolveStatus.limit_feasible),  # mip_max_nodes
+    ("kSolutionLimit", False, True, None, None, SolveStatus.limit_infeasible),
+    ("kIterationLimit", True, False, None, None, SolveStatus.limit_feasible),
+    ("kInterrupt", True, True, None, 0.02, SolveStatus.interrupted),  # Ctrl-C
+    ("kInterrupt", False, True, None, None, SolveStatus.interrupted_infeasible),
 ])
 def test_known_conditions(status: str, has_solution: bool, is_mip: bool, req: float | None,
                           achieved: float | None, expected: SolveStatus) -> None:
@@ -30,8 +36,8 @@ def test_known_conditions(status: str, has_solution: bool, is_mip: bool, req: fl
 
 @pytest.mark.parametrize("status", [
     "kUnknown", "kNotset", "kModelError", "kSolveError", "kLoadError", "kPresolveError",
-    "kPostsolveError", "kInterrupt", "kIterationLimit", "kSolutionLimit", "kObjectiveBound",
-    "kMemoryLimit", "kModelEmpty", "something new",
+    "kPostsolveError", "kObjectiveBound", "kObjectiveTarget", "kMemoryLimit", "kModelEmpty",
+    "something new",
 ])
 def test_unknown_or_abnormal_termination_is_an_error(status: str) -> None:
     for has_solution in (True, False):
@@ -43,7 +49,11 @@ def test_unknown_or_abnormal_termination_is_an_error(status: str) -> None:
 
 def test_ok_statuses() -> None:
     assert {s for s in SolveStatus if s.ok} == {
-        SolveStatus.optimal, SolveStatus.feasible_gap, SolveStatus.time_limit_feasible}
+        SolveStatus.optimal, SolveStatus.feasible_gap, SolveStatus.time_limit_feasible,
+        SolveStatus.limit_feasible, SolveStatus.interrupted, SolveStatus.heuristic}
+    # only these prove their gap: a headline is never better than its weakest stage
+    assert {s for s in SolveStatus if s.proved} == {SolveStatus.optimal,
+                                                   SolveStatus.feasible_gap}
 
 
 def test_miqp_is_an_error_not_a_zero_objective() -> None:

@@ -8,13 +8,25 @@ blocks, `Rows` (numpy triplets, see `compiler.core.rows`), which become linopy's
 CSR-backed constraints without going through its expression arithmetic.
 
 Elastic mode (`compile_model(..., elastic=True)`, used by `gridc solve
---diagnose`) keeps the same structure but makes the relaxable families soft:
-each of their rows (or bounds) gets non-negative slack variables
-`elastic_<name>_…` and the objective becomes the weighted sum of the slacks
-(phase-one style). Which slacks end up non-zero says which families, and which
-buses, lines or units, make the model infeasible. Weights are per unit of the
-row: balance rows cost 10 per kW so that a violated *limit* (1 per kW or kWh,
-1000 per p.u.² of voltage) is blamed before a shortage of power.
+--diagnose`) keeps the same structure but makes it always feasible, with two kinds
+of non-negative slack, and minimises their weighted sum (phase-one style):
+
+* *symptom* slacks, one per row (cell) of the relaxable families
+  (`ELASTIC_WEIGHTS`): `elastic_<name>_…` say where the model breaks — a bus short
+  of power at a step, a line over its rating in one hour. Balance rows cost 10 per
+  kW so that a violated limit (1 per kW or kWh, 1000 per p.u.² of voltage) is
+  blamed before a shortage of power (`relaxations`);
+* *cause* slacks, one per statement (`CAUSE_WEIGHTS`): `elastic_cause_<name>_…` move
+  a number the user wrote — a generator's p_max, a line's rating, the slack voltage,
+  a voltage band, a substation's capacity, a study's `fix` — by the same amount in
+  every scenario and step (`causes`). A family names the statement property behind
+  a bound with a `Lever`; a fixed decision is pinned softly with `Builder.pin`.
+  Cause slacks cost less per unit than the symptom slacks of the same unit, and one
+  cause slack covers every cell a symptom slack would have to relax one by one, so
+  the least-cost relaxation moves a statement whenever moving one restores
+  feasibility; `gridc.runtime.diagnose` maps each back to its `.grid` line.
+
+In normal mode levers and pins change nothing: the model is the one solved.
 
 `sparse_sum` contracts a component dimension onto another one through a
 (sparse) incidence matrix — bus × line, bus × generator — without ever forming
@@ -25,7 +37,7 @@ linopy-expression counterpart of `rows.gather`, for the planning families).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -41,6 +53,7 @@ from gridc.dsl import ir
 from gridc.dsl.spans import Span
 
 Sign = Literal["==", "<=", ">="]
+Side = Literal["lower", "upper"]  # which bound of a block a cause slack moves
 
 #: relaxable families and the elastic weight per unit of violation
 ELASTIC_WEIGHTS: dict[str, float] = {
@@ -49,6 +62,23 @@ ELASTIC_WEIGHTS: dict[str, float] = {
     "line ratings": 1.0,  # per kW / kvar
     "generator limits": 1.0,  # per kW
     "storage SOC": 1.0,  # per kWh
+}
+
+#: what a cause (one slack per statement) costs per unit of the property it moves:
+#: below the symptom weight of the same unit, so that moving a statement is preferred
+#: to relaxing cells; the slack voltage (one number an operator sets) before the
+#: voltage band (a standard the planner must meet); a fixed decision (a line, a MESS
+#: unit, an EV pack: tens of kW each) is weighed like 100 kW of a limit, and moved
+#: before the `count` range it breaks when either would do
+CAUSE_WEIGHTS: dict[str, float] = {
+    "supply limit": 0.5,  # per kW of p_max, per kVA of substation capacity
+    "minimum output": 0.5,  # per kW of p_min
+    "line rating": 0.5,  # per kVA of rating
+    "storage SOC": 0.5,  # per kWh of SOC range
+    "voltage limits": 500.0,  # per p.u.² of v_min² or v_max² at one bus
+    "slack voltage": 100.0,  # per p.u.² of the slack bus's V²
+    "fixed decision": 50.0,  # per unit of a decision pinned by a study's `fix`
+    "investment count": 60.0,  # per unit of an investment's `count` range (a fix first)
 }
 
 
@@ -71,6 +101,44 @@ class Relaxation:
     weight: float
 
 
+@dataclass(frozen=True)
+class Lever:
+    """The statement property behind one bound of a block (elastic mode's causes).
+
+    `field` is the IR field of the node a label of the block's source dimension
+    stands for (`p_max_kw` of a generator, `v_min_pu` of a bus, ...; the diagnosis
+    reads its value, its `set` override and its `.grid` text from it); one unit of
+    the property moves the bound of a cell by `scale` (0: the property does not
+    bound that cell), by at most `most` per label (a SOC floor cannot go below 0 %).
+    `owner` names the node of a block without a source dimension (a substation's
+    limit row)."""
+
+    kind: str  # key of CAUSE_WEIGHTS
+    field: str
+    scale: float | xr.DataArray = 1.0
+    owner: str | None = None
+    most: float | xr.DataArray = math.inf
+
+
+@dataclass(frozen=True)
+class Cause:
+    """One cause slack (elastic mode): variable `slack`, over `source` (one value per
+    statement) or over the pinned variable's dims (a fix), moving the `side` bound of
+    block `block`. `var`/`bound` (bounds of variables only) tell in which cells the
+    statement was exceeded; `spans` names the statement of each `source` label when
+    it is not the label's own node (the `fix` lines of pinned decisions)."""
+
+    slack: str
+    block: str
+    side: Side
+    lever: Lever
+    source: str | None
+    weight: float
+    var: str | None = None
+    bound: xr.DataArray | None = None
+    spans: Mapping[str, Span] = field(default_factory=dict)
+
+
 @dataclass
 class Builder:
     m: linopy.Model
@@ -80,6 +148,7 @@ class Builder:
     elastic: bool = False
     blocks: dict[str, Block] = field(default_factory=dict)
     relaxations: list[Relaxation] = field(default_factory=list)
+    causes: list[Cause] = field(default_factory=list)
     _profiles: dict[str, xr.DataArray] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ helpers
@@ -128,37 +197,96 @@ class Builder:
                  upper: float | xr.DataArray = math.inf, *, binary: bool = False,
                  family: str | None = None, source: str | None = None, unit: str = "",
                  relax: Literal["both", "lower", "upper"] = "both",
-                 relax_scale: float | xr.DataArray = 1.0) -> Variable:
+                 relax_scale: float | xr.DataArray = 1.0,
+                 levers: Mapping[str, Sequence[Lever]] | None = None) -> Variable:
         """Add variable block `name` over `dims` with bounds. In elastic mode the bounds
         of a relaxable family become rows `x ± scale·s ≷ bound` instead (only the side(s)
-        named by `relax`; `relax_scale` 0 keeps an element hard)."""
+        named by `relax`; `relax_scale` 0 keeps an element hard), and a side with
+        `levers` ("lower"/"upper" → the statement properties behind that bound) gets
+        one cause slack per lever and source label: `x ± lever.scale·c ≷ bound`."""
         self.blocks[name] = Block(name, family or "variables", source, unit)
         if binary:  # bounds given as full arrays: half the time of linopy's defaults
             return self.m.add_variables(lower=self.full(0.0, dims), upper=self.full(1.0, dims),
                                         name=name, binary=True)
         lo, up = self.full(lower, dims), self.full(upper, dims)
-        if not self._relaxes(family):  # the full bounds carry the coordinates
+        relaxes = self._relaxes(family)
+        pulled = dict(levers or {}) if self.elastic else {}
+        soft = {"lower": relaxes and relax in ("both", "lower"),
+                "upper": relaxes and relax in ("both", "upper")}
+        rows = {side: soft[side] or bool(pulled.get(side)) for side in soft}
+        if not any(rows.values()):  # the full bounds carry the coordinates
             return self.m.add_variables(lower=lo, upper=up, name=name)
-        assert family is not None
-        soft_lo, soft_up = relax in ("both", "lower"), relax in ("both", "upper")
-        var = self.m.add_variables(lower=-math.inf if soft_lo else lo,
-                                   upper=math.inf if soft_up else up,
+        var = self.m.add_variables(lower=-math.inf if rows["lower"] else lo,
+                                   upper=math.inf if rows["upper"] else up,
                                    coords=self.idx.coord(*dims), name=name)
         scale = self.full(relax_scale, dims)
+        grid = self.grid(*dims)  # the rows as triplets: linopy arithmetic costs seconds here
         slacks = []
-        for side, bound, on in (("lower", lo, soft_lo), ("upper", up, soft_up)):
+        bounds: tuple[tuple[Side, xr.DataArray], ...] = (("lower", lo), ("upper", up))
+        for side, bound in bounds:
             finite = np.isfinite(bound)
-            if not on or not bool(finite.any()):
+            if not rows[side] or not bool(finite.any()):
                 continue
-            s = self._slack(f"elastic_{name}_{side}", bound)
             sign = 1.0 if side == "lower" else -1.0
-            self.m.add_constraints(var + sign * scale * s, ">=" if side == "lower" else "<=",
-                                   bound.where(finite, 0.0), name=f"{name}_{side}",
-                                   mask=finite)
-            slacks.append(str(s.name))
-        block = Block(name, family, source, unit)
-        self.relaxations.append(Relaxation(block, tuple(slacks), ELASTIC_WEIGHTS[family]))
+            expr = term(grid, var)
+            if soft[side]:
+                s = self._slack(f"elastic_{name}_{side}", bound)
+                expr = expr + term(grid, s, sign * scale)
+                slacks.append(str(s.name))
+            for lever in pulled.get(side, ()):
+                pull = self.full(lever.scale, dims)
+                if not bool((pull != 0).any()):
+                    continue  # the property bounds no cell (e.g. no p_min written)
+                c = self._cause(name, side, lever, source if source in dims else None,
+                                var=name, bound=bound)
+                expr = expr + term(grid, c, sign * pull)
+            self.m.add_constraints(
+                expr.to_constraint(self.m, ">=" if side == "lower" else "<=",
+                                   bound.where(finite, 0.0)),
+                name=f"{name}_{side}", mask=finite, freeze=True)
+        if relaxes:
+            assert family is not None
+            block = Block(name, family, source, unit)
+            self.relaxations.append(Relaxation(block, tuple(slacks), ELASTIC_WEIGHTS[family]))
         return var
+
+    def _cause(self, block: str, side: Side, lever: Lever,
+               source: str | None, *, var: str | None = None,
+               bound: xr.DataArray | None = None) -> Variable:
+        """A cause slack ≥ 0 for `lever` on one side of `block`: one value per `source`
+        label (or a single value), recorded in `causes`."""
+        name = f"elastic_cause_{block}_{side}_{lever.field}"
+        if source is None:
+            c = self.m.add_variables(lower=0.0, upper=lever.most, name=name)
+        else:
+            c = self.m.add_variables(lower=0.0, upper=self.full(lever.most, (source,)),
+                                     name=name)
+        self.causes.append(Cause(name, block, side, lever, source,
+                                 CAUSE_WEIGHTS[lever.kind], var, bound))
+        return c
+
+    def pin(self, var: Variable, target: xr.DataArray, *, spans_of: str,
+            spans: Mapping[str, Span]) -> None:
+        """Elastic mode: `var == target` where `target` is a number (a decision a study's
+        `fix` pins; NaN: free), with cause slacks above and below, so that a fix the
+        model cannot meet (over a budget, short of what the network needs) is named as
+        the cause instead of making the elastic model infeasible. `spans` gives the
+        `fix` statement of each label of dimension `spans_of`. Normal mode pins with
+        bounds (lower = upper) in the family itself; this adds nothing there."""
+        pinned = target.notnull()
+        if not self.elastic or not bool(pinned.any()):
+            return
+        name = str(var.name)
+        coords = [target.indexes[d] for d in target.dims]
+        lever = Lever("fixed decision", "fix")
+        expr = var.to_linexpr()
+        signs: tuple[tuple[Side, float], ...] = (("upper", -1.0), ("lower", 1.0))
+        for side, sign in signs:
+            slack = f"elastic_cause_{name}_{side}_fix"
+            expr = expr + sign * self.m.add_variables(lower=0.0, coords=coords, name=slack)
+            self.causes.append(Cause(slack, name, side, lever, spans_of,
+                                     CAUSE_WEIGHTS[lever.kind], name, target, dict(spans)))
+        self.m.add_constraints(expr, "==", target.fillna(0.0), name=f"{name}_fix", mask=pinned)
 
     def integer(self, name: str, dims: tuple[str, ...], lower: float | xr.DataArray,
                 upper: float | xr.DataArray, *, family: str, source: str | None,
@@ -172,32 +300,45 @@ class Builder:
     # ------------------------------------------------------------------ constraints
     def constrain(self, name: str, lhs: LinearExpression | Variable | Rows, sign: Sign,
                   rhs: float | xr.DataArray, *, family: str, source: str | None,
-                  unit: str = "", mask: xr.DataArray | None = None) -> None:
-        """Add `lhs sign rhs` as block `name`; soft (with slacks) in elastic mode.
+                  unit: str = "", mask: xr.DataArray | None = None,
+                  levers: Sequence[Lever] = ()) -> None:
+        """Add `lhs sign rhs` as block `name`; soft (with slacks) in elastic mode, and
+        with one cause slack per lever (an inequality only) when `levers` name the
+        statement properties behind its right-hand side.
         `Rows` (see `compiler.core.rows`) become a linopy CSR-backed constraint."""
         block = Block(name, family, source, unit)
         self.blocks[name] = block
+        pulled = tuple(levers) if self.elastic else ()
+        if pulled and sign == "==":
+            raise ValueError(f"{name}: a lever relaxes an inequality, not an equation")
         if isinstance(lhs, Rows):
-            self._constrain_rows(block, lhs, sign, rhs, mask)
+            self._constrain_rows(block, lhs, sign, rhs, mask, pulled)
             return
         expr = lhs - rhs
-        if not self._relaxes(family):
+        if not self._relaxes(family) and not pulled:
             self.m.add_constraints(expr, sign, 0.0, name=name, mask=mask)
             return
-        like = expr.const
         slacks: list[Variable] = []
-        if sign in ("==", ">="):
-            slacks.append(self._slack(f"elastic_{name}_up", like))
-            expr = expr + slacks[-1]
-        if sign in ("==", "<="):
-            slacks.append(self._slack(f"elastic_{name}_down", like))
-            expr = expr - slacks[-1]
+        if self._relaxes(family):
+            like = expr.const
+            if sign in ("==", ">="):
+                slacks.append(self._slack(f"elastic_{name}_up", like))
+                expr = expr + slacks[-1]
+            if sign in ("==", "<="):
+                slacks.append(self._slack(f"elastic_{name}_down", like))
+                expr = expr - slacks[-1]
+        for lever in pulled:
+            side: Side = "upper" if sign == "<=" else "lower"
+            c = self._cause(name, side, lever, source)
+            expr = expr + (-1.0 if sign == "<=" else 1.0) * lever.scale * c
         self.m.add_constraints(expr, sign, 0.0, name=name, mask=mask)
-        self.relaxations.append(Relaxation(block, tuple(str(s.name) for s in slacks),
-                                           ELASTIC_WEIGHTS[family]))
+        if self._relaxes(family):
+            self.relaxations.append(Relaxation(block, tuple(str(s.name) for s in slacks),
+                                               ELASTIC_WEIGHTS[family]))
 
     def _constrain_rows(self, block: Block, rows: Rows, sign: Sign,
-                        rhs: float | xr.DataArray, mask: xr.DataArray | None) -> None:
+                        rhs: float | xr.DataArray, mask: xr.DataArray | None,
+                        levers: tuple[Lever, ...]) -> None:
         slacks: list[Variable] = []
         if self._relaxes(block.family):
             like = rows.grid.like()
@@ -207,6 +348,11 @@ class Builder:
             if sign in ("==", "<="):
                 slacks.append(self._slack(f"elastic_{block.name}_down", like))
                 rows = rows - term(rows.grid, slacks[-1])
+        for lever in levers:
+            side: Side = "upper" if sign == "<=" else "lower"
+            c = self._cause(block.name, side, lever, block.source)
+            pull = term(rows.grid, c, lever.scale)
+            rows = rows - pull if sign == "<=" else rows + pull
         self.m.add_constraints(rows.to_constraint(self.m, sign, rhs), name=block.name,
                                mask=mask, freeze=True)
         if slacks:
@@ -218,12 +364,17 @@ class Builder:
         return RowGrid.of(self.idx.coords, dims)
 
     def elastic_objective(self) -> LinearExpression:
-        """Weighted sum of all slacks (elastic mode)."""
-        terms = [self.m.variables[s].sum() * r.weight
-                 for r in self.relaxations for s in r.slacks]
-        if not terms:  # cannot happen with a network (nodal balance is relaxable)
+        """Weighted sum of all slacks, symptoms and causes (elastic mode)."""
+        weighted = [(s, r.weight) for r in self.relaxations for s in r.slacks]
+        weighted += [(c.slack, c.weight) for c in self.causes]
+        if not weighted:  # cannot happen with a network (nodal balance is relaxable)
             raise ValueError("elastic mode without any relaxable constraint")
-        return linopy.merge(terms, cls=LinearExpression)  # type: ignore[no-any-return]
+        # one flat sum built from the labels (linopy's sum and merge per block: seconds)
+        labels = [self.m.variables[s].labels.values.ravel() for s, _ in weighted]
+        coeffs = [np.full(lab.size, w) for lab, (_, w) in zip(labels, weighted, strict=True)]
+        ds = xr.Dataset({"coeffs": (("_term",), np.concatenate(coeffs)),
+                         "vars": (("_term",), np.concatenate(labels)), "const": 0.0})
+        return LinearExpression(ds, self.m)
 
 
 def sparse_sum(expr: LinearExpression | Variable, matrix: xr.DataArray, col: str,

@@ -34,7 +34,7 @@ import pandas as pd
 import xarray as xr
 from linopy import LinearExpression, Variable
 
-from gridc.compiler.core.builder import Builder, sparse_sum
+from gridc.compiler.core.builder import Builder, Lever, sparse_sum
 from gridc.compiler.core.index import BUS, SCENARIO, TIME
 from gridc.dsl import ir_planning as P
 
@@ -84,10 +84,13 @@ def define_ev_battery(b: Builder, inv: P.EvBattery,
     b.constrain("ev_packs_site", packs.sum(PACK), "<=", float(per_site),
                 family="EV-RB purchase", source=SITE)
     b.constrain("ev_packs_max", packs.sum(), "<=", float(inv.count.max),
-                family="EV-RB purchase", source=None)
+                family="EV-RB purchase", source=None,
+                levers=[Lever("investment count", "count_max", owner=inv.name)])
     if inv.count.min > 0:
         b.constrain("ev_packs_min", packs.sum(), ">=", float(inv.count.min),
-                    family="EV-RB purchase", source=None)
+                    family="EV-RB purchase", source=None,
+                    levers=[Lever("investment count", "count_min", owner=inv.name,
+                                  most=float(inv.count.min))])
     size = xr.DataArray([t.pack_kwh for t in inv.types], coords=[b.idx.coords[PACK]])
     capacity = (packs * size).sum(PACK)
 

@@ -28,7 +28,7 @@ import numpy as np
 import xarray as xr
 from linopy import Variable
 
-from gridc.compiler.core.builder import Builder
+from gridc.compiler.core.builder import Builder, Lever
 from gridc.compiler.core.index import BUS, GEN, SCENARIO, TIME
 from gridc.compiler.core.rows import Rows, gather
 from gridc.dsl import ir
@@ -98,8 +98,14 @@ def define_generators(b: Builder) -> GeneratorVars:
     p_min = xr.DataArray([0.0 if _curtailable(g) else g.p_min_kw for g in gens],
                          coords=[b.idx.coords[GEN]])
     lower = xr.where(p_min > forecast, forecast, p_min).transpose(*GEN_DIMS)
+    # elastic mode's causes: p_max moves the forecast by avail × scale per kW; a p_min
+    # the user wrote (> 0, on a unit that cannot be curtailed) moves the lower bound
+    written_min = xr.where(p_min > 0, 1.0, 0.0)
     p = b.variable("gen_p", GEN_DIMS, lower, forecast, family="generator limits", source=GEN,
-                   unit="kW", relax="lower")
+                   unit="kW", relax="lower",
+                   levers={"lower": [Lever("minimum output", "p_min_kw", written_min,
+                                           most=p_min)],
+                           "upper": [Lever("supply limit", "p_max_kw", avail * scale)]})
     q_lo, q_up = zip(*[_q_range(g) for g in gens]) if gens else ((), ())
     q = b.variable("gen_q", GEN_DIMS, xr.DataArray(np.array(q_lo), coords=[b.idx.coords[GEN]]),
                    xr.DataArray(np.array(q_up), coords=[b.idx.coords[GEN]]),

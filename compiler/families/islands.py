@@ -69,8 +69,11 @@ def island_cuts(b: Builder, y: Variable | None, gen: GeneratorVars, dem: DemandV
     """Add `island_cut` [scenario, time, line] for the candidate lines of reinforcement
     `y`. `supplies`: every other family's non-negative injection [scenario, time, bus]
     (storage, MESS and EV-RB discharge, DG output): each may feed an island, so each
-    belongs on the left side — a family left out would make the cut invalid."""
-    if y is None:
+    belongs on the left side — a family left out would make the cut invalid. None in
+    elastic mode (`--diagnose`): there a nodal-balance slack may feed an island too, so
+    the cut would no longer be valid (it made the elastic model of an over-budget `fix`
+    infeasible); it only tightens the relaxation, the model means the same without it."""
+    if y is None or b.elastic:
         return
     cand = [str(x) for x, up in zip(b.idx.coords[LINE], y.upper.values) if up > 0.5]
     if not cand:

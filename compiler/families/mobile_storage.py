@@ -66,7 +66,7 @@ import pandas as pd
 import xarray as xr
 from linopy import LinearExpression, Variable
 
-from gridc.compiler.core.builder import Builder, sparse_sum
+from gridc.compiler.core.builder import Builder, Lever, sparse_sum
 from gridc.compiler.core.index import BUS, SCENARIO, TIME
 from gridc.dsl import ir_planning as P
 
@@ -139,10 +139,13 @@ def define_mobile_storage(b: Builder, inv: P.MobileStorage,
     units = b.integer("mess_units", (MTYPE,), n_lo, n_max, family="MESS purchase",
                         source=MTYPE)
     b.constrain("mess_count_max", units.sum(), "<=", float(inv.count.max),
-                family="MESS purchase", source=None)
+                family="MESS purchase", source=None,
+                levers=[Lever("investment count", "count_max", owner=inv.name)])
     if inv.count.min > 0:
         b.constrain("mess_count_min", units.sum(), ">=", float(inv.count.min),
-                    family="MESS purchase", source=None)
+                    family="MESS purchase", source=None,
+                    levers=[Lever("investment count", "count_min", owner=inv.name,
+                                  most=float(inv.count.min))])
 
     # ---------------------------------------------------------------- routing
     fam = "MESS routing"

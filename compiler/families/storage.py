@@ -31,13 +31,13 @@ The sizes are priced per kW and per kWh (`PricedItem` groups "storage_power",
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import xarray as xr
 from linopy import Variable
 
-from gridc.compiler.core.builder import Builder
+from gridc.compiler.core.builder import Builder, Lever
 from gridc.compiler.core.errors import compile_error
 from gridc.compiler.core.index import BUS, SCENARIO, STORAGE, TIME
 from gridc.compiler.core.rows import Rows, gather, term
@@ -109,8 +109,15 @@ def define_storage(b: Builder) -> StorageVars | None:
                         family="storage power", unit="kW")
     discharge = b.variable("storage_discharge", STORAGE_DIMS, 0.0, power, source=STORAGE,
                            family="storage power", unit="kW")
+    # elastic mode's causes: the `soc` range, within 0 .. 100 % (an invested unit's
+    # lower bound is its row's)
+    floor = Lever("storage SOC", "soc_min", most=_param(b, [s.soc_min for s in units]) * capacity)
+    ceiling = Lever("storage SOC", "soc_max",
+                    most=(1.0 - _param(b, [s.soc_max for s in units])) * capacity)
     energy = b.variable("storage_energy", STORAGE_DIMS, soc_lo, soc_up, source=STORAGE,
-                        family="storage SOC", unit="kWh")
+                        family="storage SOC", unit="kWh",
+                        levers={"lower": [replace(floor, scale=(~invested).astype(float))],
+                                "upper": [ceiling]})
     charging = b.variable("storage_charging", STORAGE_DIMS, binary=True, source=STORAGE,
                           family="storage exclusivity")
     q = b.variable("storage_q", STORAGE_DIMS, -power, power, source=STORAGE,
@@ -131,7 +138,7 @@ def define_storage(b: Builder) -> StorageVars | None:
     items: list[PricedItem] = []
     if builds:
         balance, items = _sized(b, units, builds, invested, charge, discharge, energy, q,
-                                balance, first)
+                                balance, first, (floor, ceiling))
     b.constrain("storage_balance", balance, "==", start, family="storage energy balance",
                 source=STORAGE, unit="kWh")
 
@@ -146,8 +153,10 @@ def define_storage(b: Builder) -> StorageVars | None:
 
 def _sized(b: Builder, units: tuple[ir.Storage, ...], builds: dict[str, P.StorageBuild],
            invested: xr.DataArray, charge: Variable, discharge: Variable, energy: Variable,
-           q: Variable, balance: Rows, first: xr.DataArray) -> tuple[Rows, list[PricedItem]]:
-    """Size decisions of invested units and the rows that replace their data bounds."""
+           q: Variable, balance: Rows, first: xr.DataArray,
+           levers: tuple[Lever, Lever]) -> tuple[Rows, list[PricedItem]]:
+    """Size decisions of invested units and the rows that replace their data bounds
+    (`levers`: the `soc` floor and ceiling, elastic mode's causes)."""
     def per_unit(fixed: list[float], of_build: list[float | None]) -> xr.DataArray:
         return _param(b, [f if v is None else v for f, v in zip(fixed, of_build)])
 
@@ -183,9 +192,11 @@ def _sized(b: Builder, units: tuple[ir.Storage, ...], builds: dict[str, P.Storag
     soc_min = _param(b, [s.soc_min for s in units])
     soc_max = _param(b, [s.soc_max for s in units])
     b.constrain("storage_energy_max", term(grid, energy) - term(grid, e_size, soc_max), "<=",
-                0.0, family="storage SOC", source=STORAGE, unit="kWh", mask=mask)
+                0.0, family="storage SOC", source=STORAGE, unit="kWh", mask=mask,
+                levers=[levers[1]])
     b.constrain("storage_energy_min", term(grid, energy) - term(grid, e_size, soc_min), ">=",
-                0.0, family="storage SOC", source=STORAGE, unit="kWh", mask=mask)
+                0.0, family="storage SOC", source=STORAGE, unit="kWh", mask=mask,
+                levers=[levers[0]])
     soc_init = _param(b, [s.soc_init for s in units]).where(invested, 0.0)
     balance = balance - term(grid, e_size, (soc_init * first).transpose(TIME, STORAGE))
     items: list[PricedItem] = []

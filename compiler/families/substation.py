@@ -14,7 +14,7 @@ import pandas as pd
 import xarray as xr
 from linopy import Variable
 
-from gridc.compiler.core.builder import Builder
+from gridc.compiler.core.builder import Builder, Lever
 from gridc.compiler.core.errors import compile_error
 from gridc.compiler.core.index import GEN
 from gridc.compiler.families.generators import GeneratorVars
@@ -54,8 +54,10 @@ def define_substations(b: Builder, invs: list[P.Substation],
         units = [g.name for g in grid if g.bus == inv.bus]
         imp = gen.p.sel({GEN: units}).sum(GEN)
         factor = inv.load_rate * inv.power_factor
+        # elastic mode's cause: capacity (existing + chosen rating) short by c kVA
         b.constrain(f"substation_limit_{k}", imp - factor * size.sel({SUB: inv.name}), "<=",
-                    factor * inv.existing_kva, family="substation", source=None, unit="kW")
+                    factor * inv.existing_kva, family="substation", source=None, unit="kW",
+                    levers=[Lever("supply limit", "existing_kva", factor, owner=inv.name)])
         items.append(PricedItem("substation", inv.name, inv.costs,
                                 size.sel({SUB: [inv.name]}).sum(), "kVA"))
     return SubstationVars(rating=y, items=items)

@@ -37,7 +37,7 @@ from linopy import LinearExpression, Variable
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from gridc.compiler.core.builder import Block, Builder, sparse_sum
+from gridc.compiler.core.builder import Block, Builder, Lever, sparse_sum
 from gridc.compiler.core.index import BUS, LINE, SCENARIO, TIME
 from gridc.compiler.core.line_state import LineStates
 from gridc.compiler.formulations.cone import (
@@ -47,7 +47,12 @@ from gridc.compiler.formulations.cone import (
     tangent_cut,
     violation,
 )
-from gridc.compiler.formulations.lindistflow import line_ratings, voltage_limits
+from gridc.compiler.formulations.lindistflow import (
+    line_ratings,
+    rating_levers,
+    voltage_levers,
+    voltage_limits,
+)
 
 FLOW_DIMS = (SCENARIO, TIME, LINE)
 BUS_DIMS = (SCENARIO, TIME, BUS)
@@ -101,17 +106,21 @@ def define_distflow(b: Builder, states: LineStates, nu: int = DEFAULT_LEVELS,
     rating = line_ratings(b).clip(max=flow_cap_kva)
     limit = (on * rating).transpose(*FLOW_DIMS)
     p = b.variable("line_p", FLOW_DIMS, -limit, limit, family="line ratings", source=LINE,
-                   unit="kW", relax_scale=on.astype(float))
+                   unit="kW", relax_scale=on.astype(float), levers=rating_levers(on))
     q = b.variable("line_q", FLOW_DIMS, -limit, limit, family="line ratings", source=LINE,
-                   unit="kvar", relax_scale=on.astype(float))
+                   unit="kvar", relax_scale=on.astype(float), levers=rating_levers(on))
     w_lo, w_up = voltage_limits(b)
     not_slack = xr.DataArray((b.idx.coords[BUS] != b.idx.slack_bus).astype(float),
                              coords=[b.idx.coords[BUS]])
     w = b.variable("bus_w", BUS_DIMS, w_lo, w_up, family="voltage limits", source=BUS,
-                   unit="p.u.²", relax_scale=not_slack)
+                   unit="p.u.²", relax_scale=not_slack, levers=voltage_levers(b))
     ell_max = (rating / sb) ** 2 / float(w_lo.min())
+    # elastic mode: a rating raised by c kVA raises ℓ_max by at least 2·S·c / (sb²·w_min)
+    ell_lever = Lever("line rating", "rating_kva",
+                      on.astype(float) * 2.0 * rating / (sb ** 2 * float(w_lo.min())))
     ell = b.variable("line_l", FLOW_DIMS, 0.0, (on * ell_max).transpose(*FLOW_DIMS),
-                     family="current squared", source=LINE, unit="p.u.")
+                     family="current squared", source=LINE, unit="p.u.",
+                     levers={"upper": [ell_lever]})
     r_pu, x_pu = impedances(b)
     inc = b.idx.incidence
     from_sel, to_sel = b.idx.line_from_to()

@@ -32,7 +32,7 @@ import numpy as np
 import xarray as xr
 from linopy import Variable
 
-from gridc.compiler.core.builder import Builder
+from gridc.compiler.core.builder import Builder, Lever
 from gridc.compiler.core.index import BUS, LINE, SCENARIO, TIME
 from gridc.compiler.core.line_state import LineStates
 from gridc.compiler.core.rows import Rows, gather, term
@@ -71,6 +71,25 @@ def voltage_limits(b: Builder) -> tuple[xr.DataArray, xr.DataArray]:
     return xr.DataArray(lo, coords=coords), xr.DataArray(up, coords=coords)
 
 
+def rating_levers(on: xr.DataArray) -> dict[str, list[Lever]]:
+    """Elastic mode's cause behind the flow box: the line's rating, both ways, where the
+    line may carry flow (`on`)."""
+    lever = Lever("line rating", "rating_kva", on.astype(float))
+    return {"lower": [lever], "upper": [lever]}
+
+
+def voltage_levers(b: Builder) -> dict[str, list[Lever]]:
+    """Elastic mode's causes behind the bounds of w = V²: the voltage band (the bus's
+    v_min / v_max, else the network's) at every bus but the slack, and the slack
+    voltage at the slack bus (lower and upper both, so a setpoint that would have to
+    differ between hours shows as a range)."""
+    is_slack = xr.DataArray((b.idx.coords[BUS] == b.idx.slack_bus).astype(float),
+                            coords=[b.idx.coords[BUS]])
+    slack_v = Lever("slack voltage", "slack_v_pu", is_slack)
+    return {"lower": [Lever("voltage limits", "v_min_pu", 1.0 - is_slack), slack_v],
+            "upper": [Lever("voltage limits", "v_max_pu", 1.0 - is_slack), slack_v]}
+
+
 def drop_coefficients(b: Builder) -> tuple[xr.DataArray, xr.DataArray]:
     """2r/(1000 kV²) and 2x/(1000 kV²) per line [p.u.² per kW or kvar]."""
     net = b.idx.network
@@ -89,14 +108,14 @@ def define_lindistflow(b: Builder, states: LineStates) -> NetworkVars:
     rating = line_ratings(b)
     limit = on * rating
     p = b.variable("line_p", FLOW_DIMS, -limit, limit, family="line ratings", source=LINE,
-                   unit="kW", relax_scale=on)
+                   unit="kW", relax_scale=on, levers=rating_levers(on))
     q = b.variable("line_q", FLOW_DIMS, -limit, limit, family="line ratings", source=LINE,
-                   unit="kvar", relax_scale=on)
+                   unit="kvar", relax_scale=on, levers=rating_levers(on))
     w_lo, w_up = voltage_limits(b)
     not_slack = xr.DataArray((b.idx.coords[BUS] != b.idx.slack_bus).astype(float),
                              coords=[b.idx.coords[BUS]])
     w = b.variable("bus_w", BUS_DIMS, w_lo, w_up, family="voltage limits", source=BUS,
-                   unit="p.u.²", relax_scale=not_slack)
+                   unit="p.u.²", relax_scale=not_slack, levers=voltage_levers(b))
 
     incidence = b.idx.incidence
     kr, kx = drop_coefficients(b)

@@ -15,7 +15,7 @@ from typing import Any
 from gridc.dsl.build.reader import Context, unit_help
 from gridc.dsl.diagnostics import did_you_mean
 from gridc.dsl.spans import Span
-from gridc.dsl.tables import Cell, Table, row_span
+from gridc.dsl.tables import MAX_REPORTED, Table
 from gridc.dsl.units import Expect, UnitError, factor
 
 
@@ -35,17 +35,18 @@ class Row:
     """The typed values of one row; its span (first to last cell) is built on first
     use, since most rows (e.g. of an 8,760-step profile) never need one."""
 
-    __slots__ = ("_cells", "_span", "values")
+    __slots__ = ("_index", "_span", "_table", "values")
 
-    def __init__(self, values: dict[str, Any], cells: tuple[Cell, ...]):
+    def __init__(self, values: dict[str, Any], table: Table, index: int):
         self.values = values
-        self._cells = cells
+        self._table = table
+        self._index = index
         self._span: Span | None = None
 
     @property
     def span(self) -> Span:
         if self._span is None:
-            self._span = row_span(self._cells)
+            self._span = self._table.row_span(self._index)
         return self._span
 
 
@@ -100,59 +101,63 @@ def read_columns(ctx: Context, table: Table, spec: dict[str, Col], what: str) ->
     if not ok:
         return []
     rows: list[Row] = []
-    for cells in table.rows:
+    reported = len(ctx.diags.items)
+    bad = 0
+    for i, texts in enumerate(table.rows()):
         values: dict[str, Any] = {}
-        good = True
+        problems: list[tuple[int, str, str, str]] = []  # column, code, message, help
         for key, col in spec.items():
             at = index.get(key)
             if at is None:
                 values[key] = col.default
                 continue
-            cell = cells[at]
-            text = cell.text
-            if col.kind == "quantity" and not text:
-                ctx.error("GRID031", f"empty cell in column '{key}'", cell.span,
-                          help="write a number; the unit is in the header")
-                good = False
-            elif col.kind == "quantity":
+            text = texts[at]
+            if col.kind == "quantity":
                 try:
                     values[key] = float(text) * factors[key]
                     if not math.isfinite(values[key]):
                         raise ValueError(text)
                 except ValueError:
-                    ctx.error("GRID031", f"'{text}' is not a number (column '{key}')",
-                              cell.span, help="write a plain number; the unit is in the header")
-                    good = False
+                    problems.append((at, "GRID031", f"empty cell in column '{key}'" if not text
+                                     else f"'{text}' is not a number (column '{key}')",
+                                     "write a number; the unit is in the header" if not text
+                                     else "write a plain number; the unit is in the header"))
             elif col.kind == "int":
                 try:
                     f = float(text)
                     if not f.is_integer():
                         raise ValueError(text)
                     values[key] = int(f)
-                except ValueError:
-                    ctx.error("GRID031", f"'{text}' is not a whole number (column '{key}')",
-                              cell.span, help="write a count such as 0, 1 or 12")
-                    good = False
+                except (ValueError, OverflowError):
+                    problems.append((at, "GRID031", f"'{text}' is not a whole number "
+                                     f"(column '{key}')", "write a count such as 0, 1 or 12"))
             elif col.kind == "ref":
                 if not text:
-                    ctx.error("GRID031", f"empty cell in column '{key}'", cell.span,
-                              help="write a name or a bus number")
-                    good = False
+                    problems.append((at, "GRID031", f"empty cell in column '{key}'",
+                                     "write a name or a bus number"))
                 values[key] = text[:-2] if text.endswith(".0") else text
             elif col.kind == "bool":
                 low = text.lower()
                 if low not in _TRUE | _FALSE:
-                    ctx.error("GRID031", f"'{text}' is not one of open/closed/yes/no "
-                              f"(column '{key}')", cell.span,
-                              help="write open/closed, yes/no, true/false or 1/0")
-                    good = False
+                    problems.append((at, "GRID031", f"'{text}' is not one of open/closed/yes/"
+                                     f"no (column '{key}')",
+                                     "write open/closed, yes/no, true/false or 1/0"))
                 values[key] = low in _TRUE
             elif col.kind == "word":
                 if col.choices and text not in col.choices:
-                    ctx.error("GRID015", f"unknown value '{text}' in column '{key}'",
-                              cell.span, help=did_you_mean(text, col.choices, "values"))
-                    good = False
+                    problems.append((at, "GRID015", f"unknown value '{text}' in column "
+                                     f"'{key}'", did_you_mean(text, col.choices, "values")))
                 values[key] = text
-        if good:
-            rows.append(Row(values, cells))
+        if not problems:
+            rows.append(Row(values, table, i))
+            continue
+        for at, code, message, hint in problems:
+            bad += 1
+            if bad <= MAX_REPORTED:
+                ctx.error(code, message, table.cell(i, at).span, help=hint)
+    if bad > MAX_REPORTED:
+        first = ctx.diags.items[reported].span if len(ctx.diags.items) > reported \
+            else table.span
+        ctx.error("GRID031", f"{bad - MAX_REPORTED:,} more cells of {what} are not valid "
+                  f"(the first {MAX_REPORTED} are shown)", first)
     return rows

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+from array import array
+from operator import itemgetter
+
 from gridc.dsl import ir
-from gridc.dsl.build.columns import Col, read_columns
+from gridc.dsl.budgets import MAX_STEPS
 from gridc.dsl.build.head import read_head
 from gridc.dsl.build.reader import (
     KIND_WORDS,
@@ -15,8 +19,9 @@ from gridc.dsl.build.reader import (
     to_word,
     unit_help,
 )
+from gridc.dsl.diagnostics import did_you_mean
 from gridc.dsl.syntax import Atom, Stmt
-from gridc.dsl.tables import parse_csv
+from gridc.dsl.tables import MAX_REPORTED, Table, parse_csv
 from gridc.dsl.units import (
     DURATION,
     ENERGY,
@@ -165,37 +170,61 @@ def _profile_csv(ctx: Context, st: Stmt, name: str, file_atom: Atom,
     if got is None:
         return None
     display, text = got
-    table = parse_csv(text, display, file_atom.span, str(file_atom.value), ctx.diags)
+    # a profile has one value per step: a file may hold as many rows as a horizon steps
+    table = parse_csv(text, display, file_atom.span, str(file_atom.value), ctx.diags,
+                      max(ctx.budget.table_rows, MAX_STEPS), None)
     if table is None:
         return None
     idx = table.column(column)
     if idx is None:
-        from gridc.dsl.diagnostics import did_you_mean
-
         ctx.error("GRID032", f"'{display}' has no column '{column}'", st.atoms[-1].span,
                   help=did_you_mean(column, [c.name for c in table.columns], "columns"))
         return None
     col = table.columns[idx]
     try:
-        unit, _ = _profile_unit(ctx, col.unit, col.span)
+        unit, scale = _profile_unit(ctx, col.unit, col.span)
     except UnitError as err:
         ctx.error(err.code, str(err), col.span, help=err.help)
         return None
-    expect = Expect(unit, "a profile value", "0.5")
-    rows = read_columns(ctx, _only(table, idx), {column: Col("quantity", True, expect)},
-                        display)
-    if len(rows) != len(table.rows):
+    values = _column_values(ctx, table, idx, scale, display)
+    if values is None:
         return None
-    return ir.Profile(span=st.span, name=name, values=tuple(r.values[column] for r in rows),
-                      unit=unit, source=str(file_atom.value))
+    return ir.Profile(span=st.span, name=name, values=values, unit=unit,
+                      source=str(file_atom.value))
 
 
-def _only(table, idx):  # type: ignore[no-untyped-def]
-    """The table reduced to one column (other columns may hold anything)."""
-    from gridc.dsl.tables import Table
-
-    return Table(columns=(table.columns[idx],), rows=tuple((r[idx],) for r in table.rows),
-                 span=table.span, source=table.source)
+def _column_values(ctx: Context, table: Table, idx: int, scale: float,
+                   what: str) -> tuple[float, ...] | None:
+    """The numbers of column `idx` times `scale`, or None after reporting the cells
+    that are not finite numbers (the first MAX_REPORTED of them)."""
+    cells = map(itemgetter(idx), table.rows(strip=False))
+    try:
+        values = array("d", map(float, cells))
+        if scale != 1.0:
+            values = array("d", (v * scale for v in values))
+        if all(map(math.isfinite, values)):
+            return tuple(values)
+    except ValueError:
+        pass
+    bad = 0
+    key = table.columns[idx].name
+    for i, row in enumerate(table.rows()):
+        text = row[idx]
+        try:
+            ok = math.isfinite(float(text) * scale)
+        except ValueError:
+            ok = False
+        if ok:
+            continue
+        bad += 1
+        if bad <= MAX_REPORTED:
+            ctx.error("GRID031", f"empty cell in column '{key}'" if not text else
+                      f"'{text}' is not a number (column '{key}')", table.cell(i, idx).span,
+                      help="write a plain number; the unit is in the header")
+    if bad > MAX_REPORTED:
+        ctx.error("GRID031", f"{bad - MAX_REPORTED:,} more cells of {what} are not numbers "
+                  f"(the first {MAX_REPORTED} are shown)", table.span)
+    return None
 
 
 def build_load(ctx: Context, st: Stmt) -> ir.Load | None:
@@ -224,8 +253,6 @@ def build_generator(ctx: Context, st: Stmt) -> ir.Generator | None:
     if head.kind is None:
         ctx.error("GRID012", "a generator needs a kind: ': gas_turbine'", st.span, help=usage)
     elif head.kind not in GENERATOR_KINDS and head.kind_atom is not None:
-        from gridc.dsl.diagnostics import did_you_mean
-
         ctx.error("GRID015", f"unknown generator kind '{head.kind}'", head.kind_atom.span,
                   help=did_you_mean(head.kind, GENERATOR_KINDS, "kinds"))
         head.kind = None
@@ -290,8 +317,6 @@ def build_penalty(ctx: Context, st: Stmt) -> ir.Penalty | None:
         return None
     kind = str(a[1].value)
     if kind not in PENALTY_KINDS:
-        from gridc.dsl.diagnostics import did_you_mean
-
         ctx.error("GRID015", f"unknown penalty '{kind}'", a[1].span,
                   help=did_you_mean(kind, PENALTY_KINDS, "penalties"))
         return None

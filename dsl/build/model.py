@@ -13,6 +13,7 @@ from typing import Any
 
 from gridc.dsl import ir
 from gridc.dsl.access import Access, Refused
+from gridc.dsl.budgets import Budget
 from gridc.dsl.build import components, ev, invest, network, studies
 from gridc.dsl.build.reader import Context
 from gridc.dsl.diagnostics import Collector, did_you_mean
@@ -54,6 +55,8 @@ class Assembly:
     imports: list[str] = field(default_factory=list)
     header: tuple[str, str, Span] | None = None
     access: Access = field(default_factory=lambda: Access("."))
+    budget: Budget = field(default_factory=Budget)
+    rows_read: list[int] = field(default_factory=lambda: [0])  # table rows, all files
     #: resolved paths of the .grid files read so far (each is read once)
     done: set[Path] = field(default_factory=set)
 
@@ -65,12 +68,15 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def read_model(path: str | Path, text: str | None = None, access: Access | None = None
+def read_model(path: str | Path, text: str | None = None, access: Access | None = None,
+               budget: Budget | None = None
                ) -> tuple[ir.Model | None, Collector, dict[str, str]]:
     """Parse and build a model and its imports; returns (model or None, diagnostics, sources).
-    Files are read through `access` (default: the folder of `path`, GRIDC_ALLOW_PATH)."""
+    Files are read through `access` (default: the folder of `path`, GRIDC_ALLOW_PATH),
+    tables within `budget` (default: the environment's, see dsl/budgets.py)."""
     p = Path(path)
-    asm = Assembly(diags=Collector(), access=access or Access.for_model(p))
+    asm = Assembly(diags=Collector(), access=access or Access.for_model(p),
+                   budget=budget or Budget.resolve())
     _read_file(asm, p, text, stack=[], via=None)
     if asm.diags:
         return None, asm.diags, asm.sources
@@ -96,7 +102,7 @@ def _read_file(asm: Assembly, path: Path, text: str | None, stack: list[Path],
     shown = display_path(path)
     real = _resolved(path)
     if text is None:
-        got = asm.access.read(path, confined=via is not None)
+        got = asm.access.read(path, confined=via is not None, source=True)
         if isinstance(got, Refused):
             where = via or Span(file=shown, line=1, col=1, end_line=1, end_col=1)
             code, message, hint = got.explain(written or shown, shown, "check the path; "
@@ -110,7 +116,7 @@ def _read_file(asm: Assembly, path: Path, text: str | None, stack: list[Path],
     if doc is None:
         return
     ctx = Context(diags=asm.diags, base_dir=path.parent, sources=asm.sources,
-                  access=asm.access)
+                  access=asm.access, budget=asm.budget, rows_read=asm.rows_read)
     _build_document(asm, ctx, doc, path, [*stack, real], is_root=not stack)
 
 

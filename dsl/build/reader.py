@@ -19,6 +19,7 @@ from typing import Any
 
 from gridc.dsl import tables
 from gridc.dsl.access import Access, Refused, snippet_view
+from gridc.dsl.budgets import Budget
 from gridc.dsl.diagnostics import Collector, did_you_mean
 from gridc.dsl.spans import Span
 from gridc.dsl.syntax import Atom, Stmt
@@ -48,12 +49,26 @@ REQUIRED = Missing()
 @dataclass
 class Context:
     """Where we are reading: diagnostics sink, the file's directory, loaded sources,
-    and the file policy of the load (every file is opened through it)."""
+    the file policy of the load (every file is opened through it) and its budget (how
+    many rows a table may hold)."""
 
     diags: Collector
     base_dir: Path
     sources: dict[str, str] = field(default_factory=dict)
     access: Access = field(default_factory=lambda: Access("."))
+    budget: Budget = field(default_factory=Budget)
+    #: rows read into tables so far, by every file of the load (one shared counter)
+    rows_read: list[int] = field(default_factory=lambda: [0])
+
+    def rows_left(self) -> int:
+        """Rows the next table may hold: what the budget leaves of its total."""
+        return max(0, self.budget.table_rows - self.rows_read[0])
+
+    def counted(self, table: tables.Table | None) -> tables.Table | None:
+        """`table`, its rows added to what the load has read."""
+        if table is not None:
+            self.rows_read[0] += len(table)
+        return table
 
     def error(self, code: str, message: str, span: Span, help: str | None = None) -> None:
         self.diags.error(code, message, span, help)
@@ -64,8 +79,10 @@ def ref_text(atom: Atom) -> str | None:
     if atom.kind in ("name", "pair", "string"):
         return str(atom.value)
     if atom.kind == "number" and atom.unit is None:
+        if atom.text.isascii() and atom.text.isdigit():  # exactly, however long: 2^63 + 1
+            return str(int(atom.text))
         v = float(atom.value)
-        return str(int(v)) if v.is_integer() else atom.text
+        return str(int(v)) if math.isfinite(v) and v.is_integer() else atom.text
     return None
 
 
@@ -398,14 +415,16 @@ def read_table(ctx: Context, st: Stmt) -> tables.Table | None:
     """The table of `key table {...}` or `key from "file.csv"`."""
     atoms = st.atoms[1:]
     if len(atoms) == 1 and atoms[0].kind == "table":
-        return tables.parse_inline(atoms[0].text, atoms[0].span, ctx.diags)
+        return ctx.counted(tables.parse_inline(atoms[0].text, atoms[0].span, ctx.diags,
+                                               ctx.rows_left(), ctx.budget.table_rows))
     if len(atoms) == 2 and atoms[0].kind == "kw" and atoms[0].value == "from" \
             and atoms[1].kind == "string":
         got = read_file(ctx, str(atoms[1].value), atoms[1].span)
         if got is None:
             return None
         display, text = got
-        return tables.parse_csv(text, display, atoms[1].span, str(atoms[1].value), ctx.diags)
+        return ctx.counted(tables.parse_csv(text, display, atoms[1].span, str(atoms[1].value),
+                                            ctx.diags, ctx.rows_left(), ctx.budget.table_rows))
     where = atoms[0].span if atoms else st.span
     ctx.error("GRID014", f"'{st.keyword}' expects a table or a CSV file", where,
               help=f"write '{st.keyword} table {{ header ... rows }}' or "

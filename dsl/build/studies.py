@@ -96,7 +96,8 @@ def _history_events(ctx: Context, file_atom: Atom) -> tuple[ir.HistoryEvent, ...
     if got is None:
         return None
     display, text = got
-    table = parse_csv(text, display, file_atom.span, str(file_atom.value), ctx.diags)
+    table = ctx.counted(parse_csv(text, display, file_atom.span, str(file_atom.value),
+                                  ctx.diags, ctx.rows_left(), ctx.budget.table_rows))
     if table is None:
         return None
     n_errors = len(ctx.diags.items)

@@ -24,6 +24,12 @@ HiGHS reports its objective, dual bound and relative gap in solver units; they
 exclude the constant part of the objective (linopy cannot pass constants), which
 `runtime.results` adds back.
 
+Progress and Ctrl-C: given a `SolveControl` (`runtime.backend.control`), a solve
+subscribes HiGHS' callbacks (`runtime.backend.watch`): progress events while it runs, and
+a stop request makes HiGHS return its incumbent as `interrupted` (kept, unlike linopy,
+which drops an aborted run's solution); `run_handed_over` waits for HiGHS in steps of
+0.1 s so that a stop acts within about a second even when HiGHS is slow to look.
+
 `BoundsResolver` is the second entry point: a model handed to HiGHS once and then
 re-solved many times with changed column bounds (the bi-level method's lower level,
 `gridc.runtime.strategies.bilevel`, pins a plan's decisions that way).
@@ -31,14 +37,16 @@ re-solved many times with changed column bounds (the bi-level method's lower lev
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import math
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -47,7 +55,9 @@ import linopy
 import numpy as np
 from scipy.sparse import triu
 
+from gridc.runtime.backend.control import SolveControl
 from gridc.runtime.backend.matrices import ModelMatrices, model_matrices
+from gridc.runtime.backend.watch import Seen, incumbent_result, watch
 
 #: a reported gap above the requested one by less than this is still "within gap"
 GAP_TOL = 1e-9
@@ -64,13 +74,30 @@ class SolveStatus(StrEnum):
     unbounded = "unbounded"
     time_limit_feasible = "time_limit_feasible"  # time limit hit with an incumbent
     time_limit_infeasible = "time_limit_infeasible"  # time limit hit without one
+    limit_feasible = "limit_feasible"  # a node or iteration limit hit with an incumbent
+    limit_infeasible = "limit_infeasible"  # ... without one
+    interrupted = "interrupted"  # stopped by the user (Ctrl-C) with an incumbent
+    interrupted_infeasible = "interrupted_infeasible"  # ... without one
+    heuristic = "heuristic"  # a feasible point from a heuristic: nothing proved
     error = "error"
 
     @property
     def ok(self) -> bool:
-        """True when there is a usable solution (exit code 0)."""
+        """True when there is a usable solution (it is written; exit code 0 unless
+        interrupted)."""
         return self in (SolveStatus.optimal, SolveStatus.feasible_gap,
-                        SolveStatus.time_limit_feasible)
+                        SolveStatus.time_limit_feasible, SolveStatus.limit_feasible,
+                        SolveStatus.interrupted, SolveStatus.heuristic)
+
+    @property
+    def proved(self) -> bool:
+        """True when the solve proved its gap (optimal, or within the requested gap)."""
+        return self in (SolveStatus.optimal, SolveStatus.feasible_gap)
+
+
+#: why a solve stopped before proving its gap, by HiGHS model status
+STOPPED_BY = {"kTimeLimit": "time limit", "kSolutionLimit": "node limit",
+              "kIterationLimit": "iteration limit", "kInterrupt": "interrupt"}
 
 
 @dataclass(frozen=True)
@@ -84,6 +111,7 @@ class SolveOutcome:
     solve_s: float  # wall time of the whole solve call (linopy hand-over included)
     is_mip: bool
     highs_s: float | None = None  # HiGHS' own run time
+    stopped_by: str | None = None  # "time limit", "node limit", "interrupt", ... (STOPPED_BY)
 
 
 def map_status(solver_status: str, *, has_solution: bool, is_mip: bool,
@@ -93,11 +121,14 @@ def map_status(solver_status: str, *, has_solution: bool, is_mip: bool,
     * optimal with a solution: `optimal`, or `feasible_gap` when the caller asked
       for a gap > 0 and the MIP stopped with a positive gap;
     * time limit: `time_limit_feasible` with an incumbent, else
-      `time_limit_infeasible`;
+      `time_limit_infeasible`; a node limit (`mip_max_nodes`, HiGHS' "solution limit")
+      or an iteration limit likewise `limit_feasible` / `limit_infeasible`;
+    * an interrupt (Ctrl-C through the interrupt callbacks): `interrupted` with an
+      incumbent, else `interrupted_infeasible`;
     * infeasible / unbounded as such; "unbounded or infeasible" (HiGHS' presolve
       cannot tell; the caller re-solves without presolve first) is `infeasible`;
-    * anything else — not set, unknown, load/model/solve errors, interrupts,
-      iteration and solution limits, an "optimal" without a solution — `error`.
+    * anything else — not set, unknown, load/model/solve errors, objective bound or
+      target, memory limit, an "optimal" without a solution — `error`.
     """
     name = solver_status.split(".")[-1]
     if name == "kOptimal":
@@ -110,6 +141,10 @@ def map_status(solver_status: str, *, has_solution: bool, is_mip: bool,
     if name == "kTimeLimit":
         return (SolveStatus.time_limit_feasible if has_solution
                 else SolveStatus.time_limit_infeasible)
+    if name in ("kSolutionLimit", "kIterationLimit"):
+        return SolveStatus.limit_feasible if has_solution else SolveStatus.limit_infeasible
+    if name == "kInterrupt":
+        return SolveStatus.interrupted if has_solution else SolveStatus.interrupted_infeasible
     if name in ("kInfeasible", "kUnboundedOrInfeasible"):
         return SolveStatus.infeasible
     if name == "kUnbounded":
@@ -156,9 +191,22 @@ def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def console_log(verbose: bool, control: SolveControl | None) -> bool:
+    """Whether HiGHS prints its log to the console: asked for, and no display takes it."""
+    return verbose and (control is None or control.progress is None)
+
+
 def highs_options(time_limit: float | None, gap: float | None, threads: int | None,
-                  seed: int | None, verbose: bool) -> dict[str, Any]:
-    opts: dict[str, Any] = {"output_flag": bool(verbose), "log_to_console": bool(verbose)}
+                  seed: int | None, verbose: bool, *, node_limit: int | None = None,
+                  control: SolveControl | None = None) -> dict[str, Any]:
+    """HiGHS options of one solve. With a `control`, HiGHS logs (its MIP callbacks only
+    fire then), to the console only if asked for and no display shows progress: the log
+    then reaches the display through `cbLogging` (verbose), so that the two do not
+    overwrite each other."""
+    opts: dict[str, Any] = {"output_flag": bool(verbose) or control is not None,
+                            "log_to_console": console_log(verbose, control)}
+    if node_limit is not None:
+        opts["mip_max_nodes"] = int(node_limit)
     if time_limit is not None:
         opts["time_limit"] = float(time_limit)
     if gap is not None:
@@ -172,18 +220,25 @@ def highs_options(time_limit: float | None, gap: float | None, threads: int | No
 
 def solve_model(model: linopy.Model, *, time_limit: float | None = None,
                 gap: float | None = None, threads: int | None = None,
-                seed: int | None = None, verbose: bool = False) -> SolveOutcome:
-    """Solve `model` with HiGHS; the solution (if any) is left on the linopy model."""
+                seed: int | None = None, verbose: bool = False,
+                node_limit: int | None = None,
+                control: SolveControl | None = None) -> SolveOutcome:
+    """Solve `model` with HiGHS; the solution (if any) is left on the linopy model.
+    `control`: progress events and the stop flag (`runtime.backend.control`)."""
     is_mip = bool(model.binaries.nvars or model.integers.nvars)
     started = time.perf_counter()
-    opts = highs_options(time_limit, gap, threads, seed, verbose)
+    opts = highs_options(time_limit, gap, threads, seed, verbose, node_limit=node_limit,
+                         control=control)
     try:
-        with _quiet_stdout(not verbose), _quiet_linopy():
-            run_handed_over(model, hand_over(model, opts))
+        with _quiet_stdout(not console_log(verbose, control)), _quiet_linopy():
+            handed = hand_over(model, opts)
+            left = run_handed_over(model, handed, control, watch(handed.highs, control))
     except Exception as exc:  # a failure inside linopy/HiGHS is an outcome, not a crash
         return SolveOutcome(SolveStatus.error, None, None, None, "exception",
                             f"{type(exc).__name__}: {exc}", time.perf_counter() - started,
                             is_mip)
+    if left is not None:  # stopped, HiGHS left to finish in its thread
+        return replace(left, solve_s=time.perf_counter() - started)
     h = model.solver_model
     if h is None or not hasattr(h, "getModelStatus"):
         return SolveOutcome(SolveStatus.error, None, None, None, "no solver model",
@@ -293,15 +348,106 @@ def hand_over(model: linopy.Model, options: dict[str, Any] | None = None, *,
     return HandOver(solver, mat)
 
 
-def run_handed_over(model: linopy.Model, handed: HandOver) -> None:
+def run_handed_over(model: linopy.Model, handed: HandOver,
+                    control: SolveControl | None = None,
+                    seen: Seen | None = None) -> SolveOutcome | None:
     """Run HiGHS on a `hand_over` and write the result onto `model` exactly as
     `Model.solve` does: linopy's `Highs` maps the solution (and the duals of an LP)
     from columns / rows back to labels, `Model.assign_result` sets the variables'
     `solution`, the constraints' `dual`, `model.objective.value`, `model.status` and
     `model.solver` (hence `model.solver_model`). The outcome itself is read from the
-    Highs object by `_outcome`, never from linopy's status."""
-    result = handed.solver.solve()
+    Highs object by `_outcome`, never from linopy's status.
+
+    linopy runs HiGHS in a thread of its own (the main thread stays free for Ctrl-C)
+    but drops the incumbent of an interrupted solve ("aborted"); here it is kept: an
+    interrupted run with a feasible point is written back like any other.
+
+    With a `control` (and `seen`, what `watch` subscribed), the run is waited for in
+    steps of 0.1 s: HiGHS does not look at its interrupt callback inside its sub-MIP
+    heuristics (measured: 3.9 s without a check on tests/models/mesh30_design.grid), so
+    if it has not returned `LEAVE_S` after a stop request, its last incumbent (from the
+    improving-solution callback, in the model's own columns) is written back instead and
+    the run is left to end in its thread; the outcome of that is returned (None: read it
+    from HiGHS as usual)."""
+    if control is None or seen is None:
+        result = handed.solver.solve()
+    else:
+        done: list[Any] = []
+        thread = threading.Thread(target=lambda: done.append(_solve_caught(handed)),
+                                  name="gridc-highs", daemon=True)
+        asked: float | None = None
+        with control.running(), _left_if_aborted(thread):
+            thread.start()
+            while thread.is_alive():
+                thread.join(0.1)
+                if control.stop_requested and thread.is_alive():
+                    asked = asked or time.perf_counter()
+                    if time.perf_counter() - asked >= LEAVE_S and seen.x is not None:
+                        control.should_stop()  # acted on: no hard stop (`interruptible`)
+                        LEFT_RUNNING.append(thread)
+                        return _left_behind(model, handed, seen)
+        if isinstance(done[0], BaseException):
+            raise done[0]
+        result = done[0]
+    h = handed.highs
+    if (not result.status.is_ok and h.getModelStatus().name == "kInterrupt"
+            and int(h.getInfo().primal_solution_status) == SOLUTION_FEASIBLE):
+        result = incumbent_result(handed.solver, np.asarray(h.getSolution().col_value),
+                                  float(h.getObjectiveValue()), like=result)
     model.assign_result(result, solver=handed.solver)
+    return None
+
+
+#: after a stop request, the seconds HiGHS may take to return before its last incumbent
+#: is used without it (see `run_handed_over`)
+LEAVE_S = 0.5
+#: HiGHS runs left to end in their threads after a stop request
+LEFT_RUNNING: list[threading.Thread] = []
+
+
+def left_running() -> bool:
+    """Whether a HiGHS run left behind by a stop request is still ending."""
+    return any(t.is_alive() for t in LEFT_RUNNING)
+
+
+@atexit.register
+def _wait_for_left_runs(timeout: float = 120.0) -> None:
+    """At interpreter exit, let left runs end first (they stop at HiGHS' next interrupt
+    check): the C++ runtime aborts the process ("terminate called") when it is torn
+    down under a running HiGHS. The command line does not wait: `gridc.cli.main`."""
+    deadline = time.perf_counter() + timeout
+    for thread in LEFT_RUNNING:
+        thread.join(max(0.0, deadline - time.perf_counter()))
+
+
+@contextlib.contextmanager
+def _left_if_aborted(thread: threading.Thread) -> Iterator[None]:
+    """A second Ctrl-C (KeyboardInterrupt) leaves the run to end in its thread."""
+    try:
+        yield
+    except BaseException:
+        if thread.is_alive():
+            LEFT_RUNNING.append(thread)
+        raise
+
+
+def _solve_caught(handed: HandOver) -> Any:
+    try:
+        return handed.solver.solve()
+    except BaseException as exc:  # handed back to the waiting thread
+        return exc
+
+
+def _left_behind(model: linopy.Model, handed: HandOver, seen: Seen) -> SolveOutcome:
+    """The outcome of a run left to finish on its own after a stop request: its last
+    incumbent written onto `model` (no duals, no solver: `model.solver_model` is None,
+    nothing may touch the running Highs object), status `interrupted`."""
+    assert seen.x is not None and seen.objective is not None
+    model.assign_result(incumbent_result(handed.solver, seen.x, seen.objective))
+    return SolveOutcome(SolveStatus.interrupted, seen.objective, seen.bound, seen.gap,
+                        "kInterrupt", f"interrupted; HiGHS did not return within {LEAVE_S:g} s "
+                        "and was left to stop on its own", seen.elapsed(), True, None,
+                        "interrupt")
 
 
 def _outcome(h: Any, *, started: float, is_mip: bool, gap: float | None,
@@ -330,7 +476,8 @@ def _outcome(h: Any, *, started: float, is_mip: bool, gap: float | None,
         status=mapped, objective=objective, bound=bound,
         gap=_finite(achieved) if has_solution else None,
         solver_status=status.name, message=h.modelStatusToString(status),
-        solve_s=time.perf_counter() - started, is_mip=is_mip, highs_s=float(h.getRunTime()))
+        solve_s=time.perf_counter() - started, is_mip=is_mip, highs_s=float(h.getRunTime()),
+        stopped_by=None if mapped.proved else STOPPED_BY.get(status.name))
 
 
 class BoundsResolver:
@@ -346,6 +493,11 @@ class BoundsResolver:
     object solved before. That is what lets any worker evaluate any plan and still
     reproduce the serial run exactly (HiGHS is deterministic for a fixed thread
     count; `threads` defaults to 1 here).
+
+    Ctrl-C: in the main thread (a serial search) HiGHS runs in a thread of its own, so
+    that KeyboardInterrupt arrives at once; the run is then stopped through HiGHS'
+    interrupt callbacks and KeyboardInterrupt raised again once it has returned (the
+    search keeps its best plan, `runtime.strategies.pso.run_pso`).
     """
 
     def __init__(self, model: linopy.Model, *, time_limit: float | None = None,
@@ -361,6 +513,15 @@ class BoundsResolver:
                                dtype=np.int64)
         self._column[vlabels] = np.arange(vlabels.size)
         self.ncols = int(vlabels.size)
+        self._stop = threading.Event()
+
+        def interrupt(event: Any) -> None:
+            if self._stop.is_set():
+                event.interrupt()
+
+        for hook in (self._h.cbSimplexInterrupt, self._h.cbIpmInterrupt,
+                     self._h.cbMipInterrupt):
+            hook.subscribe(interrupt)
 
     def columns(self, labels: np.ndarray) -> np.ndarray:
         """HiGHS column indices of linopy variable labels (all must be in the model)."""
@@ -384,7 +545,7 @@ class BoundsResolver:
         h.clearSolver()
         h.setOptionValue("presolve", "choose")  # `_outcome` may have switched it off
         try:
-            h.run()
+            self._run()
         except Exception as exc:  # a failure inside HiGHS is an outcome, not a crash
             return SolveOutcome(SolveStatus.error, None, None, None, "exception",
                                 f"{type(exc).__name__}: {exc}",
@@ -392,3 +553,30 @@ class BoundsResolver:
         out = _outcome(h, started=started, is_mip=self.is_mip, gap=self.gap, verbose=False)
         values = np.asarray(h.getSolution().col_value) if out.objective is not None else None
         return out, values
+
+    def _run(self) -> None:
+        """`run()`, in a thread when called from the main thread (see the class docstring)."""
+        if threading.current_thread() is not threading.main_thread():
+            self._h.run()
+            return
+        failed: list[BaseException] = []
+
+        def target() -> None:
+            try:
+                self._h.run()
+            except BaseException as exc:  # handed back to the caller below
+                failed.append(exc)
+
+        thread = threading.Thread(target=target, name="gridc-highs", daemon=True)
+        thread.start()
+        try:
+            while thread.is_alive():
+                thread.join(0.1)
+        except KeyboardInterrupt:
+            self._stop.set()
+            while thread.is_alive():
+                thread.join(0.1)
+            self._stop.clear()
+            raise
+        if failed:
+            raise failed[0]

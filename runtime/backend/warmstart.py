@@ -16,13 +16,18 @@ fraction of a percent of the full model's LP bound. So:
 If phase 2 finds nothing better, its incumbent is the phase-1 solution (feasible
 for the full model, which only drops rows). If no time is left for phase 2, the
 result is phase 1's solution with no dual bound (status time_limit_feasible): the
-restricted model's bound says nothing about the full one.
+restricted model's bound says nothing about the full one. Likewise after a stop
+request (Ctrl-C) during phase 1: its point, status `interrupted`, no bound.
+
+Phase 1 only offers a start: phase 2's bound and gap are those of the full model,
+so the reported status is phase 2's whatever phase 1 achieved (`WarmRun.phase1`
+records it; `runtime.status` lists it as a stage that does not limit the result).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import highspy
@@ -31,6 +36,7 @@ import numpy as np
 import xarray as xr
 from linopy import LinearExpression
 
+from gridc.runtime.backend.control import SolveControl
 from gridc.runtime.backend.matrices import model_matrices
 from gridc.runtime.backend.solver import (
     SolveOutcome,
@@ -38,10 +44,12 @@ from gridc.runtime.backend.solver import (
     _outcome,
     _quiet_linopy,
     _quiet_stdout,
+    console_log,
     hand_over,
     highs_options,
     run_handed_over,
 )
+from gridc.runtime.backend.watch import watch
 
 #: share of the time limit and of the gap given to the restricted phase
 PHASE1_SHARE = 0.5
@@ -123,29 +131,45 @@ def check_start(model: linopy.Model, values: np.ndarray,
 
 
 def solve_from(model: linopy.Model, opts: dict[str, Any], gap: float | None, verbose: bool,
-               start: np.ndarray | None = None, offset: float = 0.0) -> SolveOutcome:
+               start: np.ndarray | None = None, offset: float = 0.0,
+               control: SolveControl | None = None) -> SolveOutcome:
     """Solve `model` with HiGHS, from the MIP start `start` (values by label) if given.
     `offset` (the objective's constant, which linopy cannot pass) is handed to HiGHS so
     that its relative gap, and hence when it stops, refer to the whole objective; the
-    outcome's objective and bound are returned without it, like `solve_model`'s."""
+    outcome's objective and bound are returned without it, like `solve_model`'s.
+    `control`: progress events and the stop flag (`runtime.backend.control`)."""
     started = time.perf_counter()
     mip = _is_mip(model)
     try:
-        with _quiet_stdout(not verbose), _quiet_linopy():
+        with _quiet_stdout(not console_log(verbose, control)), _quiet_linopy():
             handed = hand_over(model, opts, offset=offset)  # offset: passModel's own
             if start is not None and mip:
                 sol = highspy.HighsSolution()
                 sol.col_value = _columns(handed.matrices, start).tolist()
                 sol.value_valid = True
                 handed.highs.setSolution(sol)
-            run_handed_over(model, handed)
+            left = run_handed_over(model, handed, control,
+                                   watch(handed.highs, control, offset))
     except Exception as exc:  # a failure inside linopy/HiGHS is an outcome, not a crash
         return SolveOutcome(SolveStatus.error, None, None, None, "exception",
                             f"{type(exc).__name__}: {exc}", time.perf_counter() - started,
                             mip)
-    out = _outcome(model.solver_model, started=started, is_mip=mip, gap=gap, verbose=verbose)
+    out = left if left is not None else _outcome(model.solver_model, started=started,
+                                                 is_mip=mip, gap=gap, verbose=verbose)
     return replace(out, objective=None if out.objective is None else out.objective - offset,
                    bound=None if out.bound is None else out.bound - offset)
+
+
+@dataclass
+class WarmRun:
+    """What `solve_warm` did: the outcome to report, the summary's notes (`info`), the
+    restricted phase's own outcome (None: there was none) and whether the full model
+    was solved (else `outcome` is phase 1's point, without a bound)."""
+
+    outcome: SolveOutcome
+    info: dict[str, Any] = field(default_factory=dict)
+    phase1: SolveOutcome | None = None
+    full: bool = True
 
 
 def solve_warm(model: linopy.Model, restrictions: dict[str, tuple[LinearExpression,
@@ -153,25 +177,37 @@ def solve_warm(model: linopy.Model, restrictions: dict[str, tuple[LinearExpressi
                *, time_limit: float | None = None, gap: float | None = None,
                threads: int | None = None, seed: int | None = None,
                verbose: bool = False, start: np.ndarray | None = None,
-               offset: float = 0.0) -> tuple[SolveOutcome, dict[str, Any]]:
+               offset: float = 0.0, node_limit: int | None = None,
+               control: SolveControl | None = None, stage: str = "solve") -> WarmRun:
     """Solve `model`, first restricted by `restrictions` (see the module docstring).
     `start` (values by label, see `start_from`) is offered to both phases as a MIP
     start; phase 2 starts from the better of it and phase 1's solution. `offset`: the
     objective's constant (see `solve_from`), so that the gap is that of the whole
-    objective. Without restrictions this is one plain solve. Returns the outcome and
-    what phase 1 did (for the summary's notes and timings)."""
+    objective. `node_limit` applies to each phase. Without restrictions this is one
+    plain solve, shown to `control` as `stage`."""
     mip = _is_mip(model)
+
+    def options(limit: float | None, g: float | None) -> dict[str, Any]:
+        return highs_options(limit, g, threads, seed, verbose, node_limit=node_limit,
+                             control=control)
+
+    def begin(name: str) -> None:
+        if control is not None:
+            control.begin(name)
+
     if not restrictions or not mip:
-        return solve_from(model, highs_options(time_limit, gap, threads, seed, verbose), gap,
-                          verbose, start, offset), {}
+        begin(stage)
+        return WarmRun(solve_from(model, options(time_limit, gap), gap, verbose, start,
+                                  offset, control))
     started = time.perf_counter()
     for name, (expr, mask) in restrictions.items():
         model.add_constraints(expr, "==", 0.0, name=name, mask=mask)
     try:
         limit1 = None if time_limit is None else PHASE1_SHARE * time_limit
         gap1 = None if gap is None else PHASE1_SHARE * gap
-        first = solve_from(model, highs_options(limit1, gap1, threads, seed, verbose), gap1,
-                           verbose, start, offset)
+        begin("restricted phase")
+        first = solve_from(model, options(limit1, gap1), gap1, verbose, start, offset,
+                           control)
         found = values_by_label(model) if first.status.ok else None
     finally:
         for name in restrictions:
@@ -183,16 +219,38 @@ def solve_warm(model: linopy.Model, restrictions: dict[str, tuple[LinearExpressi
         info["start"] = "given start (better than phase 1's)"
         found = start
     start = found
-    if start is None:  # nothing to start from: the plain solve with the time left
-        left = None if time_limit is None else time_limit - (time.perf_counter() - started)
-        if left is not None and left <= 0:
-            return first, info
-        return solve_from(model, highs_options(left, gap, threads, seed, verbose), gap,
-                          verbose, None, offset), info
+    stopped = control is not None and control.should_stop()
     left = None if time_limit is None else time_limit - (time.perf_counter() - started)
+    if start is None:  # nothing to start from: the plain solve with the time left
+        if stopped or (left is not None and left <= 0):
+            return WarmRun(first, info, first, full=False)
+        begin("full model")
+        return WarmRun(solve_from(model, options(left, gap), gap, verbose, None, offset,
+                                  control), info, first)
+    if stopped:  # Ctrl-C during phase 1: its point, without a valid bound
+        return WarmRun(replace(first, status=SolveStatus.interrupted, bound=None, gap=None,
+                               stopped_by="interrupt",
+                               message="interrupted: the restricted phase's point, the "
+                                       "full model was not solved"), info, first, full=False)
     if left is not None and left <= 1.0:  # phase 1's point, without a valid bound
-        return replace(first, status=SolveStatus.time_limit_feasible, bound=None, gap=None,
-                       message="time limit reached after the restricted phase"), info
-    second = solve_from(model, highs_options(left, gap, threads, seed, verbose), gap, verbose,
-                        start, offset)
-    return replace(second, solve_s=time.perf_counter() - started), info
+        return WarmRun(replace(first, status=SolveStatus.time_limit_feasible, bound=None,
+                               gap=None, stopped_by="time limit",
+                               message="time limit reached after the restricted phase"),
+                       info, first, full=False)
+    begin("full model")
+    second = solve_from(model, options(left, gap), gap, verbose, start, offset, control)
+    return WarmRun(replace(second, solve_s=time.perf_counter() - started), info, first)
+
+
+def saved_solution(model: linopy.Model) -> dict[str, xr.DataArray]:
+    """The solution on `model` (every variable's), to put back with `restore_solution`
+    when a re-solve fails: `hand_over` resets it first, so that a failed solve never
+    leaves a stale solution behind."""
+    return {name: var.solution for name, var in model.variables.items()}
+
+
+def restore_solution(model: linopy.Model, saved: dict[str, xr.DataArray]) -> None:
+    """Put a `saved_solution` back (the model then reads as solved, with it)."""
+    model.status = "ok"
+    for name, values in saved.items():
+        model.variables[name].solution = values

@@ -46,7 +46,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import linopy
@@ -62,8 +62,9 @@ from gridc.compiler.core.study import ResolvedStudy, resolve_study
 from gridc.data.economics import PlanCosts
 from gridc.dsl import ir, load
 from gridc.dsl import ir_planning as P
-from gridc.runtime.backend.solver import BoundsResolver
+from gridc.runtime.backend.solver import GAP_TOL, BoundsResolver, SolveStatus
 from gridc.runtime.executor import Executor, ExecutorError
+from gridc.runtime.status import Stage
 from gridc.runtime.strategies.pso import (
     Group,
     IterationInfo,
@@ -518,6 +519,59 @@ def solve_pso(path: str | Path, study: str | None, executor: Executor, *,
     except Exception as exc:
         raise SearchFailed(finish(swarm.result(), describe(exc))) from exc
     return finish(result)
+
+
+def pso_stages(run: PsoRun, certificate: Stage | None = None,
+               requested_gap: float | None = None) -> list[Stage]:
+    """The stages of a search (`runtime.status`): the scenario MILPs of the best plan
+    (its score is only as good as they are), a `certificate` if one was solved (the
+    extensive form, `--certify`), then the search itself, whose best plan is the
+    result. The search is a heuristic: `heuristic`, never `optimal`, unless the
+    certificate's bound shows the plan within `requested_gap` (HiGHS' rule, as
+    `map_status`: optimal without a requested gap)."""
+    stages: list[Stage] = []
+    best = run.best
+    if best is not None:
+        for e in best.scenarios:
+            stages.append(Stage(f"scenario {e.scenario} (best plan)", SolveStatus(e.status),
+                                objective=e.daily, gap=e.gap, seconds=e.solve_s,
+                                stopped_by=STOPPED.get(e.status),
+                                note="daily operating cost of the best plan"))
+    bound = gap = None
+    status = SolveStatus.heuristic
+    if certificate is not None:
+        stages.append(replace(certificate, limits=False))
+        score = best.score if best is not None and best.ok else None
+        if certificate.bound is not None and score is not None and score != 0:
+            bound, gap = certificate.bound, max(0.0, (score - certificate.bound) / abs(score))
+            if gap <= (requested_gap if requested_gap else GAP_TOL) or gap <= GAP_TOL:
+                status = (SolveStatus.feasible_gap if requested_gap and gap > GAP_TOL
+                          else SolveStatus.optimal)
+    r = run.result
+    if run.failure:
+        status, why = SolveStatus.error, "error"
+    elif r.interrupted:
+        status, why = SolveStatus.interrupted, "interrupt"
+    else:
+        why = None
+    if best is None or not best.ok:
+        status = {SolveStatus.error: SolveStatus.error,
+                  SolveStatus.interrupted: SolveStatus.interrupted_infeasible
+                  }.get(status, SolveStatus.infeasible)
+    stages.append(Stage("PSO search", status,
+                        objective=best.score if best is not None and best.ok else None,
+                        bound=bound, gap=gap, seconds=run.wall_s, stopped_by=why,
+                        note=f"{r.iterations_done}/{run.settings.iterations} iterations, "
+                             f"{run.evaluator.plans_solved} plans"
+                             + ("; gap to the extensive form's bound" if gap is not None
+                                else "; a heuristic: no bound")))
+    return stages
+
+
+#: why a scenario MILP stopped early, by its status
+STOPPED = {"time_limit_feasible": "time limit", "time_limit_infeasible": "time limit",
+           "limit_feasible": "node limit", "limit_infeasible": "node limit",
+           "interrupted": "interrupt", "interrupted_infeasible": "interrupt"}
 
 
 def fix_statements(model: ir.Model, plan: Plan) -> list[str]:

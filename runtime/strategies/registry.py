@@ -23,6 +23,13 @@ and a re-solve. A `stations` investment is solved once per site combination (the
 sub-cases) with the chosen strategy; the best is the result, every sub-case's cost is in
 `summary["subcases"]`. The summary gains `planning` tables for any model with priced
 items (`planning_summary`).
+
+Every solve is recorded as a `Stage` (restricted phase, plan stages, full model, cone
+rounds, other sub-cases) and the result's status, gap and bound are their headline
+(`runtime.status.combine`): `optimal` only when every stage the result depends on proved
+its gap. `SolveSettings.control` carries the progress callable and the stop flag
+(`runtime.backend.control`): after a stop request no further stage starts, and the best
+solution so far is the result, status `interrupted`.
 """
 
 from __future__ import annotations
@@ -40,9 +47,16 @@ from gridc.compiler.core.scenarios import energized
 from gridc.compiler.families.stations import station_table
 from gridc.compiler.formulations.distflow import add_cuts, cone_report
 from gridc.compiler.formulations.pricing import item_values
+from gridc.runtime.backend.control import SolveControl
 from gridc.runtime.backend.solver import SolveOutcome, SolveStatus
-from gridc.runtime.backend.warmstart import solve_warm
+from gridc.runtime.backend.warmstart import (
+    WarmRun,
+    restore_solution,
+    saved_solution,
+    solve_warm,
+)
 from gridc.runtime.results import Result, build_result
+from gridc.runtime.status import Stage, record
 
 #: re-solve with tangent cuts while |loss error| exceeds this (fraction)
 LOSS_TOL = 1e-3
@@ -64,31 +78,64 @@ class SolveSettings:
     seed: int | None = None
     verbose: bool = False
     start: np.ndarray | None = None  # values by label: a MIP start (see warmstart)
+    node_limit: int | None = None  # HiGHS' mip_max_nodes, for every MIP solve
+    control: SolveControl | None = None  # progress events and the stop flag
 
 
 Strategy = Callable[[CompiledModel, dict[str, float], SolveSettings], Result]
 
 
-def _outcome(compiled: CompiledModel, s: SolveSettings,
-             restricted: bool) -> tuple[SolveOutcome, dict[str, Any]]:
+def _outcome(compiled: CompiledModel, s: SolveSettings, restricted: bool,
+             stage: str = "solve") -> WarmRun:
+    if s.control is not None:
+        s.control.units(compiled.objective_constant, compiled.objective_scale)
     return solve_warm(compiled.model, compiled.restrictions if restricted else {},
                       time_limit=s.time_limit, gap=s.gap, threads=s.threads, seed=s.seed,
-                      verbose=s.verbose, start=s.start, offset=compiled.objective_constant)
+                      verbose=s.verbose, start=s.start, offset=compiled.objective_constant,
+                      node_limit=s.node_limit, control=s.control, stage=stage)
 
 
-def plain(compiled: CompiledModel, timings: dict[str, float], s: SolveSettings) -> Result:
-    """One solve of the whole model."""
-    outcome, _ = _outcome(compiled, s, restricted=False)
-    return finish(compiled, outcome, timings, s)
+def _stage(compiled: CompiledModel, name: str, outcome: SolveOutcome, s: SolveSettings,
+           **kw: Any) -> Stage:
+    """The stage of one solve of `compiled`, told to the display as it ends."""
+    stage = Stage.of(name, outcome, constant=compiled.objective_constant,
+                     scale=compiled.objective_scale, **kw)
+    if s.control is not None:
+        record([], stage, s.control)
+    return stage
+
+
+def _stopped(s: SolveSettings) -> bool:
+    return s.control is not None and s.control.should_stop()
+
+
+def plain(compiled: CompiledModel, timings: dict[str, float], s: SolveSettings,
+          prior: tuple[Stage, ...] = ()) -> Result:
+    """One solve of the whole model (after the stages `prior`, if any)."""
+    name = "full model" if prior else "solve"
+    run = _outcome(compiled, s, restricted=False, stage=name)
+    return finish(compiled, run.outcome, timings, s, prior=prior, name=name)
 
 
 def warm(compiled: CompiledModel, timings: dict[str, float], s: SolveSettings) -> Result:
     """The restricted phase, then the full model from its optimum."""
-    outcome, info = _outcome(compiled, s, restricted=True)
+    run = _outcome(compiled, s, restricted=True)
+    outcome, info = run.outcome, run.info
     timings = dict(timings)
+    prior: tuple[Stage, ...] = ()
+    name, note = "solve", ""
     if info:
         timings["phase1_s"] = info["phase1_s"]
-    result = finish(compiled, outcome, timings, s)
+    if run.phase1 is not None and run.full:
+        prior = (_stage(compiled, "restricted phase", run.phase1, s, limits=False,
+                        note="its point is the MIP start of the full model, whose bound "
+                             "covers the whole model"),)
+        name = "full model"
+    elif run.phase1 is not None:  # its point is the result: no bound for the full model
+        name = "restricted phase"
+        note = ("its point is feasible for the full model, which was not solved "
+                f"({outcome.stopped_by or 'no time left'}); no bound for it")
+    result = finish(compiled, outcome, timings, s, prior=prior, name=name, note=note)
     if info:
         result.summary["warm_start"] = info
         phase1 = info["phase1_objective"]
@@ -106,10 +153,14 @@ def exchange(compiled: CompiledModel, timings: dict[str, float], s: SolveSetting
 
     started = time.perf_counter()
     opts = {"time_limit": s.time_limit, "gap": s.gap, "threads": s.threads, "seed": s.seed,
-            "verbose": s.verbose}
-    lines, info = plan_topology(compiled, **opts)
-    if lines is None:  # no feasible plan: the full model on its own (reports the status)
-        result = plain(compiled, timings, s)
+            "verbose": s.verbose, "node_limit": s.node_limit, "control": s.control}
+    lines, info, stages = plan_topology(compiled, **opts)
+    if _stopped(s):  # Ctrl-C in the plan stage: the full model has no solution yet
+        result = not_solved(compiled, timings, stages, "interrupted in the plan stage, "
+                            "before the full model was solved")
+    elif lines is None:  # no feasible plan: the full model on its own (reports the status)
+        result = plain(compiled, timings, s, tuple(replace(st, limits=False)
+                                                   for st in stages))
     else:
         options = {**compiled.options, "fixed_lines": lines}
         if compiled.stations is not None:
@@ -122,11 +173,21 @@ def exchange(compiled: CompiledModel, timings: dict[str, float], s: SolveSetting
         left = replace(s, gap=min(s.gap, FIXED_GAP) if s.gap is not None else None,
                        time_limit=None if s.time_limit is None else
                        max(1.0, s.time_limit - (time.perf_counter() - started)))
-        result = plain(full, {**timings, "plan_s": time.perf_counter() - started}, left)
+        result = plain(full, {**timings, "plan_s": time.perf_counter() - started}, left,
+                       tuple(stages))
         result.summary["timings"]["solve_s"] = time.perf_counter() - started
         result.timings["solve_s"] = time.perf_counter() - started
     result.summary["plan"] = info
     return result
+
+
+def not_solved(compiled: CompiledModel, timings: dict[str, float], stages: list[Stage],
+               why: str) -> Result:
+    """The result of a run stopped (Ctrl-C) before its model had a solution."""
+    outcome = SolveOutcome(SolveStatus.interrupted_infeasible, None, None, None,
+                           "not solved", why, 0.0, True, stopped_by="interrupt")
+    final = Stage.of("full model", outcome, note=why)
+    return build_result(compiled, outcome, dict(timings), [*stages, final])
 
 
 STRATEGIES: dict[str, Strategy] = {"plain": plain, "warm": warm, "exchange": exchange}
@@ -172,24 +233,51 @@ def solve(compiled: CompiledModel, timings: dict[str, float], strategy: str | No
         return result
     rows: list[dict[str, Any]] = []
     best: Result | None = None
+    best_label = ""
+    done: dict[str, Result] = {}
     options = {k: v for k, v in compiled.options.items() if k != "subcase"}
     options["forecast"] = st.plan.forecast
+    control = settings.control
     r: Result | None = None
     for label in st.subcases:
+        if _stopped(settings):
+            break
+        if control is not None:
+            control.prefix = f"{label}: "
         started = time.perf_counter()
-        c = compiled if label == st.subcase else compile_model(
-            compiled.source_model, study=compiled.study.name or None, subcase=label,
-            **options)
-        t = dict(timings) if c is compiled else {"compile_s": time.perf_counter() - started}
-        r = run(c, t, settings)
+        try:
+            c = compiled if label == st.subcase else compile_model(
+                compiled.source_model, study=compiled.study.name or None, subcase=label,
+                **options)
+            t = dict(timings) if c is compiled else {"compile_s": time.perf_counter() - started}
+            r = run(c, t, settings)
+        except KeyboardInterrupt:  # the hard stop: keep the sub-cases solved so far
+            if best is None:
+                raise
+            break
+        finally:
+            if control is not None:
+                control.prefix = ""
+        done[label] = r
         planning = r.summary.get("planning_items", {})
         rows.append({"subcase": label, "status": r.status.value, "objective": r.objective,
                      "carbon_t_per_year": planning.get("ev_carbon_t_per_year"),
                      "solve_s": r.timings.get("solve_s")})
         if r.ok and (best is None or (r.objective or 0.0) < (best.objective or 0.0)):
-            best = r
+            best, best_label = r, label
     result = best if best is not None else r
     assert result is not None
+    label_of = {id(v): k for k, v in done.items()}
+    chosen = best_label or label_of.get(id(result), "")
+    # the best sub-case is chosen against every other one: their proofs count too
+    others = [Stage(f"sub-case {k}", v.status, v.objective, v.bound, v.gap,
+                    float(v.timings.get("solve_s", 0.0)), v.summary.get("stopped_by"),
+                    note=f"compared with {chosen}") for k, v in done.items() if v is not result]
+    missing = [Stage(f"sub-case {k}", SolveStatus.interrupted_infeasible,
+                     stopped_by="interrupt", note="not solved: interrupted")
+               for k in st.subcases if k not in done]
+    own = [replace(x, name=f"{chosen}: {x.name}") for x in result.stages]
+    result.restage([*others, *missing, *own])
     result.summary["subcases"] = rows
     result.summary["strategy"] = name
     return result
@@ -205,17 +293,22 @@ def _fix_integers(compiled: CompiledModel) -> None:
     for name in [*m.binaries, *m.integers]:
         var = m.variables[name]
         value = var.solution.round()
-        var.upper = value
-        var.lower = value
+        var.update(lower=value, upper=value)
 
 
 def finish(compiled: CompiledModel, outcome: SolveOutcome, timings: dict[str, float],
-           s: SolveSettings) -> Result:
+           s: SolveSettings, *, prior: tuple[Stage, ...] = (), name: str = "solve",
+           note: str = "") -> Result:
     """Tighten the cone (distflow), read the result, add the planning tables.
 
     With `btn` cones every round re-solves the full model. With `cuts` (large models) the
     first `MILP_ROUNDS` rounds re-solve the MILP, then the plan is fixed and the cut
-    rounds continue on the operation LP (`LP_ROUNDS`)."""
+    rounds continue on the operation LP (`LP_ROUNDS`).
+
+    Stages: `prior` (recorded by the strategy), then the solve `name`, then one per cone
+    round. A round superseded by the next does not limit the result; the MILP that fixed
+    the plan does; a round without a usable solution leaves the previous round's solution
+    as the result (it is put back on the model). No round starts after a stop request."""
     report = _cone(compiled, outcome)
     total_s = outcome.solve_s
     rounds = milp_rounds = 0
@@ -223,24 +316,50 @@ def finish(compiled: CompiledModel, outcome: SolveOutcome, timings: dict[str, fl
     limit = (MILP_ROUNDS + LP_ROUNDS) if cuts_mode else MAX_ROUNDS
     fixed = False
     milp = outcome  # the last solve that decided the integers
+    current: Stage | None = _stage(compiled, name, outcome, s, note=note)
+    earlier: list[Stage] = []  # superseded rounds, the plan-fixing MILP, failed rounds
+    plan_stage: Stage | None = None
     while report is not None and abs(report["loss_error"]) > LOSS_TOL and rounds < limit:
+        if _stopped(s):
+            break
         if cuts_mode and not fixed and rounds + 1 >= MILP_ROUNDS:
             milp_rounds = rounds + 1
             milp = outcome
             _fix_integers(compiled)
             fixed = True
+            assert current is not None
+            plan_stage = replace(current, note="fixed the plan of the LP-only cone rounds")
+            earlier.append(plan_stage)
+            current = None
         if add_cuts(compiled.builder, compiled.cone) == 0:
             break
         rounds += 1
-        retry, _ = _outcome(compiled, replace(s, start=None), restricted=False)
+        round_name = f"cone round {rounds}" + (" (plan fixed, LP)" if fixed else "")
+        kept = saved_solution(compiled.model)
+        retry = _outcome(compiled, replace(s, start=None), restricted=False,
+                         stage=round_name).outcome
         total_s += retry.solve_s
         if not retry.status.ok:  # keep the last usable solution (a time limit, say)
+            restore_solution(compiled.model, kept)
+            earlier.append(_stage(compiled, round_name, retry, s, limits=False,
+                                  note="no usable solution: the previous one is the result"))
             break
+        if current is not None:
+            earlier.append(replace(current, limits=False,
+                                   note="superseded by the next cone round"))
+        current = _stage(compiled, round_name, retry, s)
         outcome = retry
         report = _cone(compiled, outcome)
-    if fixed and milp.is_mip:
+    if current is None:  # the plan was fixed, but no LP round ran: the MILP is the result
+        assert plan_stage is not None
+        earlier.remove(plan_stage)
+        current = replace(plan_stage, note=note)
+    elif fixed and milp.is_mip:
         outcome = _as_proven_by(milp, outcome)
-    result = build_result(compiled, outcome, {**timings})
+        current = Stage.of(current.name, outcome, constant=compiled.objective_constant,
+                           scale=compiled.objective_scale,
+                           note="the operation under the fixed plan; gap to the MILP's bound")
+    result = build_result(compiled, outcome, {**timings}, [*prior, *earlier, current])
     result.timings["solve_s"] = total_s
     result.summary["timings"]["solve_s"] = total_s
     if report is not None:
