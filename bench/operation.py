@@ -243,7 +243,7 @@ def floor_data(size: Size, folder: Path, relax: bool = False):  # type: ignore[n
     def full(x):  # type: ignore[no-untyped-def]
         return np.broadcast_to(x, (n_s, n_t, np.shape(x)[-1] if np.ndim(x) else 1))
 
-    limit = u * BASE_KVA
+    limit = np.where(u > 0.5, np.inf, 0.0)  # no line ratings: no thermal limit (issue 14)
     w_lo = np.full(n_b, V_MIN ** 2)
     w_up = np.full(n_b, V_MAX ** 2)
     w_lo[slack] = w_up[slack] = SLACK_V ** 2

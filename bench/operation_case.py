@@ -37,7 +37,7 @@ TOU = [0.35] * 7 + [0.65] + [1.05] * 3 + [0.65] * 7 + [1.05] * 5 + [0.35]
 
 # The data of the case, shared by the .grid text (`write_case`) and the numpy floor
 # (`floor_data`), so that the two cannot drift apart.
-BASE_KV, BASE_KVA = 12.66, 10_000.0  # the network base; no line ratings: |P|, |Q| <= base
+BASE_KV, BASE_KVA = 12.66, 10_000.0  # the network base; no line ratings: no thermal limit
 V_MIN, V_MAX, SLACK_V = 0.90, 1.05, 1.0  # pu
 SHED, CURTAIL, LOSS = 20.0, 0.5, 0.001  # penalties [CNY/kWh]; shed weighted by priority
 GT_BUS, GT_PMAX, GT_FUEL = 13, 400.0, 0.6  # gas turbine: q within +-0.75 p_max

@@ -94,6 +94,11 @@ def fraction(text: str) -> float:
     return value
 
 
+#: most Dask worker processes `--workers` starts on one machine (each is a Python process
+#: with its own HiGHS: beyond a few per core they only compete for memory)
+WORKERS_MAX = 1024
+
+
 def bounded_int(lo: int, hi: int, what: str) -> Callable[[str], int]:
     """An argparse type: a whole number of `what` within lo .. hi (the ranges of
     gridc.dsl.ranges, which a study's `threads` and `seed` are held to)."""

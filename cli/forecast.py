@@ -23,33 +23,24 @@ from gridc.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     EXTRA_COMMANDS,
+    bounded_int,
     err_console,
     load_or_report,
 )
 from gridc.data.ev_forecast import Forecast, ForecastError, forecast
 from gridc.dsl.ir import Model
+from gridc.dsl.ranges import DAYS_MAX, SEED_MAX
 from gridc.runtime.ioutil import atomic_write
 
 MAP_HOURS = (5, 12, 20)  # the hours the seed maps in Figure 11
 
 
-def _whole(minimum: int) -> Any:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, found '{text}'") \
-                from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, found {value}")
-        return value
-    return parse
-
-
 def setup(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="the .grid model (needs area, fleet, travel and station)")
-    p.add_argument("--days", type=_whole(1), help="simulated days (default: travel.days)")
-    p.add_argument("--seed", type=_whole(0), help="random seed (default: travel.seed)")
+    p.add_argument("--days", type=bounded_int(1, DAYS_MAX, "days"),
+                   help="simulated days (default: travel.days)")
+    p.add_argument("--seed", type=bounded_int(0, SEED_MAX, "the seed"),
+                   help="random seed (default: travel.seed)")
     p.add_argument("--population", choices=["demand", "renewal"], default="demand",
                    help="per_day counts vehicles that need energy that day (demand, the "
                         "seed's reading) or all vehicles on the road (renewal)")

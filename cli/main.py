@@ -30,8 +30,9 @@ from gridc.cli.common import (
     report_grid_error,
 )
 from gridc.dsl import GridError
-from gridc.dsl.access import Access, Refused, max_file_bytes, max_grid_bytes
+from gridc.dsl.access import Access, Refused, max_file_bytes, max_grid_bytes, printable_sources
 from gridc.dsl.budgets import Budget
+from gridc.dsl.diagnostics import render_all
 from gridc.dsl.fmt import format_text
 from gridc.dsl.ir import Model
 from gridc.runtime.ioutil import atomic_write_text
@@ -49,20 +50,50 @@ def cmd_check(args: argparse.Namespace) -> int:
         if isinstance(model, int):
             status = max(status, model)
             continue
+        if model.warnings:  # e.g. GRID054: buses no source feeds (they carry no load)
+            sys.stderr.write(render_all(model.warnings, printable_sources(model.sources),
+                                        color=sys.stderr.isatty()) + "\n")
         if args.emit == "ir":
             sys.stdout.write(model.model_dump_json(indent=2, exclude={"sources"}) + "\n")
         else:
             summary = f"{path}: ok"
             if model.networks:
-                summary += " ({buses} buses, {lines} lines, {studies} studies)".format(
-                    **_model_facts(model))
+                facts = _model_facts(model)
+                summary += " ({})".format(", ".join(
+                    f"{facts[plural]} {singular if facts[plural] == 1 else plural}"
+                    for singular, plural in (("bus", "buses"), ("line", "lines"),
+                                             ("study", "studies"))))
             print(summary)
+            for line in _history_facts(model):
+                print(line)
     return status
 
 
 def _model_facts(model: Model) -> dict[str, int]:
     net = model.networks[0]
     return {"buses": len(net.buses), "lines": len(net.lines), "studies": len(model.studies)}
+
+
+def _history_facts(model: Model) -> list[str]:
+    """One line per scenario set clustered from a history: its typical days and the
+    k-means inertia of the run kept (docs/language.md, 4.12)."""
+    sets = [s for s in model.scenario_sets if s.history is not None and s.history.events]
+    if not sets or not model.networks:
+        return []
+    from gridc.data.history import cluster  # numpy/scipy: only for models with a history
+
+    lines = [ln.id for ln in model.network().lines]
+    horizon = model.horizon.steps * model.horizon.step_h if model.horizon else 1.0
+    out = []
+    for s in sets:
+        src = s.history
+        assert src is not None
+        c = cluster(src, lines, horizon)
+        runs = f"best of {c.restarts} k-means runs, the first {c.first_inertia:.4g}" \
+            if c.restarts > 1 else "one k-means run"
+        out.append(f"  scenarios {s.name}: {len(c.typical)} typical days of "
+                   f"{len(src.events)} events, inertia {c.inertia:.4g} ({runs})")
+    return out
 
 
 def _check_for_tools(args: argparse.Namespace) -> int:
@@ -172,7 +203,8 @@ def _load_extra_commands() -> None:
     import importlib
 
     for mod in ("gridc.cli.solve", "gridc.cli.forecast",
-                "gridc.cli.studies", "gridc.cli.plots"):
+                "gridc.cli.studies", "gridc.cli.plots", "gridc.cli.importer",
+                "gridc.cli.evaluate"):
         try:
             importlib.import_module(mod)
         except ModuleNotFoundError as exc:

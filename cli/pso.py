@@ -44,12 +44,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from gridc.cli.common import GRANTED, err_console
+from gridc.cli.common import GRANTED, WORKERS_MAX, bounded_int, err_console
 from gridc.cli.labels import money
 from gridc.cli.plan_views import COST_ROWS
 from gridc.compiler import compile_model
 from gridc.compiler.core.study import resolve_study
 from gridc.dsl import ir
+from gridc.dsl.ranges import COUNT_MAX, ITERATIONS_MAX
 from gridc.runtime.backend.solver import SolveStatus
 from gridc.runtime.executor import ExecutorError, make_executor
 from gridc.runtime.ioutil import OutputError, check_output_dir, write_pair
@@ -78,14 +79,16 @@ def add_arguments(p: argparse.ArgumentParser, seconds: Any) -> None:
     p.add_argument("--strategy", choices=list(NAMES),
                    help="override the study's strategy (see gridc.runtime.strategies.registry: "
                         "extensive picks plain, warm or exchange for the model)")
-    p.add_argument("--workers", type=int, metavar="N",
+    p.add_argument("--workers", type=bounded_int(1, WORKERS_MAX, "workers"), metavar="N",
                    help="pso / --all-studies: evaluate scenarios (studies) on a local Dask "
                         "cluster of N processes")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                    help="pso / --all-studies: evaluate scenarios (studies) on a running "
                         "Dask cluster")
-    p.add_argument("--particles", type=int, metavar="N", help="pso: swarm size")
-    p.add_argument("--iterations", type=int, metavar="N", help="pso: iterations")
+    p.add_argument("--particles", type=bounded_int(1, COUNT_MAX, "particles"), metavar="N",
+                   help="pso: swarm size")
+    p.add_argument("--iterations", type=bounded_int(1, ITERATIONS_MAX, "iterations"),
+                   metavar="N", help="pso: iterations")
     p.add_argument("--certify", nargs="?", const=300.0, type=seconds, metavar="S",
                    help="pso: also solve the extensive form (time limit S, default 300 s) "
                         "and print the heuristic's gap to its bound")

@@ -118,7 +118,8 @@ def run(args: argparse.Namespace) -> int:
         result = problem.solve(time_limit=args.time_limit, gap=args.gap,
                                threads=args.threads, seed=args.seed, verbose=args.verbose,
                                strategy=strategy, progress=show,
-                               ac_check=not args.no_ac_check)
+                               ac_check=not args.no_ac_check,
+                               workers=getattr(args, "workers", None))
     print_summary(out, result.summary)
     if args.out:
         if result.ok:

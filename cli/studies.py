@@ -53,6 +53,7 @@ from gridc.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     EXTRA_COMMANDS,
+    WORKERS_MAX,
     bounded_int,
     console,
     err_console,
@@ -124,14 +125,16 @@ def solve_study(task: StudyTask) -> Result | None:
 def _solve_study(task: StudyTask) -> Result | None:
     started = time.perf_counter()
     problem = Problem(compile_model(task.model, study=task.name))
-    const = problem.compiled.objective_constant
+    const, scale = problem.compiled.objective_constant, problem.compiled.objective_scale
     best: tuple[float, str, xr.Dataset] | None = None
     for other, dataset in task.starts:
-        value = check_start(problem.model, start_from(problem.model, dataset))
+        raw = check_start(problem.model, start_from(problem.model, dataset))
+        # solver units (scale x currency, without the constant) -> the summary's units
+        value = None if raw is None else (raw + const) / scale
         if value is not None and (best is None or value < best[0]):
             best = (value, other, dataset)
     if task.beat is not None and (best is None
-                                  or best[0] + const >= task.beat - 1e-9 * abs(task.beat)):
+                                  or best[0] >= task.beat - 1e-9 * abs(task.beat)):
         return None
     options = dict(task.options)
     if options.get("progress") is not None:  # serial runs: the display names the study
@@ -143,7 +146,7 @@ def _solve_study(task: StudyTask) -> Result | None:
         again = "" if task.beat is None else \
             f", re-solved: it beat {objective_value(task.beat, s, 0)}"
         result.summary["notes"].append(f"MIP start offered: the solution of {best[1]} "
-                                       f"(worth {objective_value(best[0] + const, s, 0)} "
+                                       f"(worth {objective_value(best[0], s, 0)} "
                                        f"here{again})")
     return result
 
@@ -239,7 +242,7 @@ def sweep_model(model: ir.Model, name: str) -> tuple[ir.Model, list[str], list[s
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
     return {"time_limit": args.time_limit, "gap": args.gap, "threads": args.threads,
-            "seed": args.seed, "verbose": args.verbose}
+            "seed": args.seed, "verbose": args.verbose, "ac_check": not args.no_ac_check}
 
 
 def check_out(args: argparse.Namespace, labels: list[str]) -> int | None:
@@ -375,9 +378,11 @@ def setup_sweep(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=bounded_int(0, SEED_MAX, "the seed"), metavar="N",
                    help="solver random seed")
     p.add_argument("--verbose", action="store_true", help="show the HiGHS log")
+    p.add_argument("--no-ac-check", action="store_true",
+                   help="skip the AC power flow of each case's plan (gridc.runtime.ac_check)")
     p.add_argument("--quiet", action="store_true",
                    help="no progress display: print nothing but the result")
-    p.add_argument("--workers", type=int, metavar="N",
+    p.add_argument("--workers", type=bounded_int(1, WORKERS_MAX, "workers"), metavar="N",
                    help="solve the cases on a local Dask cluster of N processes")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                    help="solve the cases on a running Dask cluster")

@@ -36,6 +36,10 @@ def summary_table(s: dict[str, Any]) -> Table:
     if ac := s.get("ac_check"):  # the AC power flow of the plan (gridc.runtime.ac_check)
         t.add_row("AC check", f"[{'green' if ac['verdict'] == 'ok' else 'bold red'}]"
                   f"{escape(ac_headline(ac))}[/]")
+    if (rt := s.get("ratings")) and rt.get("rated_branches"):  # ratings are polygons
+        t.add_row("ratings", f"|S| as a {rt['polygon_sides']}-sided {rt['fit']} polygon on "
+                  f"{rt['rated_branches']} branches: worst-case overshoot "
+                  f"{100 * rt['overshoot']:.2f} %")
     what = s.get("objective_is")
     t.add_row("objective", objective_value(s.get("objective"), s)
               + (f" ({what})" if what else ""))

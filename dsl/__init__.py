@@ -59,6 +59,8 @@ def _read(path: str | Path, text: str | None, access: Access, budget: Budget) ->
                 check_model(model, diags, budget)
     if diags or model is None:
         raise GridError(tidy(diags.items, long), printable_sources(sources))
+    if diags.warnings:
+        model = model.model_copy(update={"warnings": tuple(diags.warnings)})
     return model
 
 

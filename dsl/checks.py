@@ -11,10 +11,12 @@ from gridc.dsl import ir_planning as P
 from gridc.dsl.budgets import Budget, check_budget
 from gridc.dsl.build.reader import Context
 from gridc.dsl.diagnostics import Collector, did_you_mean
+from gridc.dsl.feeding import check_fed
 from gridc.dsl.locate import name_span as _locate
 from gridc.dsl.locate import value_span as _value_of
 from gridc.dsl.ranges import check_ranges
 from gridc.dsl.spans import Span
+from gridc.dsl.usage import check_unused_profiles
 from gridc.dsl.variants import check_fixes, check_overrides
 
 
@@ -69,6 +71,7 @@ def check_unique_ids(m: ir.Model, d: Collector) -> None:
     for net in m.networks:
         _unique(d, "bus", ((b.id, b.span) for b in net.buses))
         _unique(d, "line", ((ln.id, ln.span) for ln in net.lines))
+        _unique(d, "shunt", ((sh.id, sh.span) for sh in net.shunts))
     _unique(d, "network", ((n.name, n.span) for n in m.networks))
     _unique(d, "profile", ((p.name, p.span) for p in m.profiles))
     _unique(d, "component", ((c.name, c.span) for c in [*m.loads, *m.generators, *m.storages]))
@@ -96,22 +99,58 @@ def check_network(m: ir.Model, d: Collector) -> None:
         _ref(d, "bus", net.slack_bus, buses, net.span, m, "slack")
         if not 0 < net.v_min_pu <= net.v_max_pu:
             d.error("GRID024", "voltage limits must satisfy 0 < min <= max", net.span)
+        vn = net.bus_vn_kv()
         for ln in net.lines:
             _ref(d, "bus", ln.from_bus, buses, ln.span, m, "")
             _ref(d, "bus", ln.to_bus, buses, ln.span, m, "")
             if ln.from_bus == ln.to_bus:
-                d.error("GRID046", f"line '{ln.id}' connects bus {ln.from_bus} to itself",
-                        ln.span)
-            if ln.r_ohm < 0 or ln.x_ohm < 0 or (ln.r_ohm == 0 and ln.x_ohm == 0):
+                d.error("GRID046", f"{ln.kind} '{ln.id}' connects bus {ln.from_bus} to "
+                        "itself", ln.span)
+            if ln.kind == "line" and (ln.r_ohm < 0 or ln.x_ohm < 0
+                                      or (ln.r_ohm == 0 and ln.x_ohm == 0)):
                 d.error("GRID023", f"line '{ln.id}' needs a positive impedance "
                         f"(r = {ln.r_ohm:g} ohm, x = {ln.x_ohm:g} ohm)", ln.span,
-                        help="r and x must not be negative and not both zero")
+                        help="r and x must not be negative and not both zero; a "
+                        "zero-impedance connection is a row of 'switches'")
             if ln.rating_kva is not None and ln.rating_kva <= 0:
-                d.error("GRID023", f"line '{ln.id}' has a non-positive rating", ln.span)
+                d.error("GRID023", f"{ln.kind} '{ln.id}' has a non-positive rating", ln.span)
+            if ln.kind != "transformer" and ln.from_bus in vn and ln.to_bus in vn \
+                    and not math.isclose(vn[ln.from_bus], vn[ln.to_bus], rel_tol=1e-6):
+                d.error("GRID025", f"{ln.kind} '{ln.id}' joins bus {ln.from_bus} "
+                        f"({vn[ln.from_bus]:g} kV) and bus {ln.to_bus} "
+                        f"({vn[ln.to_bus]:g} kV)", ln.span,
+                        help="buses of different nominal voltage are joined by a "
+                        "transformer: move the row to 'transformers' (rating, vk, vkr)")
+            if ln.transformer is not None:
+                _check_transformer(d, ln)
         for b in net.buses:
             if b.p_kw < 0 or b.priority < 0:
                 d.error("GRID023", f"bus {b.id}: load and priority must not be negative",
                         b.span)
+            if b.vn_kv is not None and b.vn_kv <= 0:
+                d.error("GRID023", f"bus {b.id}: nominal voltage must be positive", b.span)
+        for sh in net.shunts:
+            _ref(d, "bus", sh.bus, buses, sh.span, m, "")
+
+
+def _check_transformer(d: Collector, ln: ir.Line) -> None:
+    """A transformer's nameplate: 0 < vkr <= vk, a positive ratio, no-load data
+    consistent (iron losses within the no-load apparent power)."""
+    t = ln.transformer
+    assert t is not None
+    if not t.vk > 0 or not 0 <= t.vkr <= t.vk:
+        d.error("GRID023", f"transformer '{ln.id}' needs 0 < vkr <= vk (vk = "
+                f"{100 * t.vk:g} %, vkr = {100 * t.vkr:g} %)", ln.span,
+                help="vk is the short-circuit voltage, vkr its resistive part, both in %")
+    if not ln.tap_ratio > 0 or t.vn_hv_kv <= 0 or t.vn_lv_kv <= 0:
+        d.error("GRID023", f"transformer '{ln.id}' has a non-positive voltage ratio "
+                f"({ln.tap_ratio:g})", ln.span,
+                help="check vn_hv, vn_lv, ratio and the tap position and step")
+    if t.pfe_kw < 0 or t.i0 < 0 or (ln.rating_kva is not None
+                                     and t.pfe_kw > t.i0 * ln.rating_kva + 1e-9):
+        d.error("GRID023", f"transformer '{ln.id}': no-load losses pfe must be within "
+                "the no-load apparent power i0 x rating", ln.span,
+                help="pfe [kW] <= i0 [%] / 100 x rating [kVA]")
 
 
 def check_connected(m: ir.Model, d: Collector) -> None:
@@ -388,9 +427,9 @@ def check_once(m: ir.Model, d: Collector) -> None:
             seen[(what, kind)] = span
 
 
-CHECKS = (check_unique_ids, check_network, check_connected, check_components,
+CHECKS = (check_unique_ids, check_network, check_connected, check_fed, check_components,
           check_investments, check_once, check_areas, check_time, check_scenarios,
-          check_studies, check_ranges, check_variants)
+          check_studies, check_ranges, check_variants, check_unused_profiles)
 
 
 def check_model(m: ir.Model, ctx: Context | Collector, budget: Budget | None = None) -> None:

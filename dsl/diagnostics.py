@@ -33,6 +33,7 @@ CODES: dict[str, str] = {
     "GRID022": "missing unit",
     "GRID023": "value out of range",
     "GRID024": "range bounds out of order",
+    "GRID025": "line joins buses of different nominal voltage",
     "GRID030": "malformed table or CSV",
     "GRID031": "table or CSV cell is not a number",
     "GRID032": "unknown table or CSV column",
@@ -52,6 +53,7 @@ CODES: dict[str, str] = {
     "GRID051": "model too large for the memory budget",
     "GRID052": "table or CSV file has too many rows",
     "GRID053": "fixed plan does not fit its investment",
+    "GRID054": "bus not fed by any source in the normal switch state",
     "GRID059": "too many errors",
     "GRID060": "file outside the model's folder",
     "GRID061": "not a regular file",
@@ -72,6 +74,7 @@ class Diagnostic:
     span: Span
     help: str | None = None
     notes: tuple[str, ...] = ()
+    severity: str = "error"  # or "warning": shown, but the model still loads
 
     def __post_init__(self) -> None:
         if self.code not in CODES:  # pragma: no cover - programming error
@@ -106,8 +109,22 @@ class Collector:
     ) -> None:
         self.items.append(Diagnostic(code, message, span, help, tuple(notes)))
 
+    def warning(self, code: str, message: str, span: Span, help: str | None = None,
+                notes: Iterable[str] = ()) -> None:
+        """A finding that does not stop the model (carried on `Model.warnings`)."""
+        self.items.append(Diagnostic(code, message, span, help, tuple(notes), "warning"))
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity == "warning"]
+
     def __bool__(self) -> bool:
-        return bool(self.items)
+        """True when there is an error (warnings alone do not stop a model)."""
+        return any(d.severity == "error" for d in self.items)
 
 
 def did_you_mean(word: str, choices: Iterable[str], what: str = "") -> str:
@@ -137,7 +154,7 @@ def render(diag: Diagnostic, sources: Mapping[str, str], color: bool = False) ->
     span = diag.span
     header = (
         f"{span.file}:{span.line}:{span.col}: "
-        + paint(f"error[{diag.code}]", _RED)
+        + paint(f"{diag.severity}[{diag.code}]", _RED)
         + ": "
         + paint(diag.message, _BOLD)
     )
@@ -169,6 +186,10 @@ def render_all(
 ) -> str:
     diags = list(diagnostics)
     body = "\n\n".join(render(d, sources, color) for d in diags)
-    n = len(diags)
+    n = sum(d.severity == "error" for d in diags)
+    warned = len(diags) - n
     summary = f"{n} error{'s' if n != 1 else ''} found"
+    if warned:
+        summary = (f"{warned} warning{'s' if warned != 1 else ''}" if not n
+                   else f"{summary}, {warned} warning{'s' if warned != 1 else ''}")
     return f"{body}\n\n{summary}" if body else summary

@@ -9,7 +9,7 @@ components, scenarios, studies and the root `Model`.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -43,9 +43,40 @@ class Bus(Node):
     x_km: float | None = None
     y_km: float | None = None
     region: str | None = None
+    vn_kv: float | None = None  # nominal voltage (per-unit base); None: the network base
+
+
+class TransformerData(BaseModel):
+    """What a `transformers` row states, as written (fractions for %): kept next to the
+    derived branch so that reports and the AC check can show the nameplate."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    vk: float  # short-circuit voltage, fraction of rated voltage (on the own rating)
+    vkr: float = 0.0  # its resistive part
+    vn_hv_kv: float
+    vn_lv_kv: float
+    tap_pos: float = 0.0
+    tap_neutral: float = 0.0
+    tap_step: float = 0.0  # fraction per step
+    tap_side: Literal["hv", "lv"] = "hv"
+    ratio: float = 1.0  # extra off-nominal ratio at the HV side (MATPOWER TAP)
+    pfe_kw: float = 0.0  # no-load (iron) losses
+    i0: float = 0.0  # no-load current, fraction of rated current
+
+
+BranchKind = Literal["line", "transformer", "switch"]
 
 
 class Line(Node):
+    """A branch of the network: a line (or tie), a transformer or a switch.
+
+    All three share one `line` dimension in the compiled model. `r_ohm`, `x_ohm` are
+    ohms at the nominal voltage of the from bus (for a transformer: its short-circuit
+    impedance referred to the HV bus level; for a switch: 0, a closed switch equates
+    the voltages). `tap_ratio` is the off-nominal ratio τ at the from side in per unit
+    of the bus bases (1 for lines and switches); `b_us` the total shunt (charging)
+    susceptance, half at each end."""
+
     id: str
     from_bus: str
     to_bus: str
@@ -55,6 +86,21 @@ class Line(Node):
     length_km: float | None = None
     normally_open: bool = False  # a tie line / switch that is open in the base case
     switchable: bool = False
+    kind: BranchKind = "line"
+    b_us: float = 0.0
+    tap_ratio: float = 1.0
+    transformer: TransformerData | None = None
+
+
+class Shunt(Node):
+    """A capacitor bank or reactor: q_kvar at 1 pu, positive = capacitive (injects Q,
+    MATPOWER's Bs sign; pandapower's shunt q_mvar has the opposite sign); p_kw consumed
+    at 1 pu. Both scale with v² (constant admittance)."""
+
+    id: str
+    bus: str
+    q_kvar: float
+    p_kw: float = 0.0
 
 
 class Network(Node):
@@ -70,7 +116,16 @@ class Network(Node):
     cable_x_ohm_per_km: float | None = None
     cable_rating_kva: float | None = None
     buses: tuple[Bus, ...]
-    lines: tuple[Line, ...]
+    lines: tuple[Line, ...]  # every branch: lines, ties, transformers, switches
+    shunts: tuple[Shunt, ...] = ()
+    # apparent-power ratings |S| <= S_max as a polygon of `rating_sides` sides, outer
+    # (circumscribed: overshoot <= 1/cos(pi/N) - 1) or inner (inscribed: never above)
+    rating_sides: int = 16
+    rating_fit: Literal["outer", "inner"] = "outer"
+
+    def bus_vn_kv(self) -> dict[str, float]:
+        """Nominal voltage per bus id (the network base where a bus gives none)."""
+        return {b.id: self.base_kv if b.vn_kv is None else b.vn_kv for b in self.buses}
 
 
 # ------------------------------------------------------------------ data over time
@@ -189,9 +244,10 @@ class HistorySource(Node):
     """Scenarios generated from a history of events by clustering (k-means)."""
 
     path: str
-    method: Literal["kmeans"] = "kmeans"
+    method: Literal["kmeans", "none"] = "kmeans"  # none: every event its own scenario
     k: int
     seed: int = 0
+    restarts: int = 1  # k-means runs; the least inertia is kept
     events: tuple[HistoryEvent, ...] = ()
 
 
@@ -222,7 +278,7 @@ class Price(Node):
 class SolveOptions(Node):
     # None = not written here: a study that extends another inherits the parent's value
     # (the compiler's resolved options default to "extensive" and "cost")
-    strategy: Literal["extensive", "pso"] | None = None
+    strategy: Literal["extensive", "pso", "decompose"] | None = None
     gap: float | None = None
     time_limit_s: float | None = None
     threads: int | None = None
@@ -296,6 +352,8 @@ class Model(Node):
     studies: tuple[Study, ...] = ()
     sweeps: tuple[Sweep, ...] = ()
     sources: dict[str, str] = Field(default_factory=dict, exclude=True, repr=False)
+    # warnings of the checks (`gridc.dsl.diagnostics.Diagnostic`), shown by `gridc check`
+    warnings: tuple[Any, ...] = Field(default=(), exclude=True, repr=False)
 
     # convenient lookups -------------------------------------------------------
     def network(self) -> Network:

@@ -40,8 +40,11 @@ MONEY_MAX = 1e12  # CNY (per unit, kW, kWh or km of an investment)
 PRICE_MAX = 1e6  # CNY per kWh (a thousand times a value of lost load)
 LENGTH_MAX = 1e4  # km
 COUNT_MAX = 10_000  # units of one investment
+RESTARTS_MAX = 1_000  # k-means runs of a history (each is a full k-means)
 SEED_MAX = 2**31 - 1  # HiGHS's random_seed is a 32-bit int
 THREADS_MAX = 256
+ITERATIONS_MAX = 100_000  # PSO iterations
+DAYS_MAX = 100_000  # simulated EV days (about 270 years)
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,8 @@ RANGES: dict[type, tuple[Range, ...]] = {
     ir.Outage: (Range("start_h", 0.0, None, "h", "from"),),
     ir.HistoryEvent: (Range("load_level", 0.0, 10.0, "pu", "load"),
                       Range("dg_level", 0.0, 10.0, "pu", "dg")),
-    ir.HistorySource: (Range("k", 1, COUNT_MAX, "", "k"), Range("seed", 0, 2**32 - 1, "", "seed")),
+    ir.HistorySource: (Range("k", 1, COUNT_MAX, "", "k"), Range("seed", 0, 2**32 - 1, "", "seed"),
+                       Range("restarts", 1, RESTARTS_MAX, "", "restarts")),
     ir.Penalty: (_cny_per_kwh("cny_per_kwh", "penalty"),),
     ir.SolveOptions: (
         _fraction("gap"), Range("time_limit_s", 0.0, 366 * 86400.0, "s", "time_limit",
@@ -155,7 +159,7 @@ RANGES: dict[type, tuple[Range, ...]] = {
         Range("threads", 1, THREADS_MAX, "", "threads",
               why="HiGHS runs at most a few threads per core usefully; 100,000 made it abort"),
         Range("seed", 0, SEED_MAX, "", "seed"), Range("particles", 1, COUNT_MAX, "", "particles"),
-        Range("iterations", 1, 100_000, "", "iterations")),
+        Range("iterations", 1, ITERATIONS_MAX, "", "iterations")),
     P.Costs: (Range("install_cny", 0.0, MONEY_MAX, "CNY", "install"),
               Range("maintain_cny_per_y", 0.0, MONEY_MAX, "CNY/y", "maintain"), _life("life_y")),
     P.CountBounds: (Range("min", 0, COUNT_MAX, "", "count"),
@@ -208,7 +212,7 @@ RANGES: dict[type, tuple[Range, ...]] = {
     P.SpeedBand: (Range("start_h", 0.0, 24.0, "h", "start"), Range("end_h", 0.0, 24.0, "h", "end"),
                   Range("upper_kmh", 0.0, 300.0, "km/h", "upper", lo_open=True),
                   Range("lower_kmh", 0.0, 300.0, "km/h", "lower", lo_open=True)),
-    P.TravelModel: (Range("days", 1, 100_000, "days", "days",
+    P.TravelModel: (Range("days", 1, DAYS_MAX, "days", "days",
                           why="each simulated day draws every vehicle of every fleet"),
                     Range("typical_days", 1, 366, "days", "typical_days"),
                     Range("seed", 0, 2**32 - 1, "", "seed"),

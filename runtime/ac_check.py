@@ -18,7 +18,9 @@ What is held fixed, what is solved:
 * the slack bus holds the model's slack voltage and supplies the network's AC losses
   (its injection is the AC result, not the model's);
 * lines in service are those of the solution (`LineStates.in_service`: outages, solved
-  reinforcements, built lines and closed ties); series impedance only, as in the model.
+  reinforcements, built lines and closed ties), with what the model has too: transformer
+  ratios, cable charging, magnetising branches and shunt banks (`compiler.core.branches`);
+  closed switches fuse their buses. The power flow itself is `runtime.ac_flow`.
 
 Islands (an outage cutting buses off the slack): an island whose buses neither inject
 nor serve load is *not supplied* — its voltages are NaN, not checked. An island with
@@ -54,30 +56,30 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 import xarray as xr
-from scipy.sparse.csgraph import breadth_first_order, connected_components, shortest_path
-from scipy.sparse.linalg import spsolve
 
 from gridc.compiler import CompiledModel
+from gridc.compiler.core.branches import branches
 from gridc.compiler.core.index import BUS, LINE, LOAD, SCENARIO, TIME
 from gridc.compiler.core.rows import Rows, total
 from gridc.compiler.families.loads import demand
 from gridc.compiler.formulations.lindistflow import voltage_limits
+from gridc.runtime.ac_flow import (
+    FAILED,
+    ISLAND,
+    NEWTON,
+    NOT_SUPPLIED,
+    SWEEP,
+    AcFlow,
+    AcNetwork,
+    power_flow,
+)
 from gridc.runtime.export import clock_labels, describe
 
-#: convergence: the largest voltage change of a sweep, or the largest power mismatch of
-#: a Newton step, in p.u. (pandapower's default is 1e-8 MVA; the reference tests ask 1e-6)
-TOL_PU = 1e-10
-MAX_SWEEPS = 200
-MAX_NEWTON = 30
 #: a bus injects or serves load above this [kW or kvar]: below it is solver noise
 ACTIVE_KW = 1e-3
 #: a limit is reported violated above this excess: voltages [p.u.], ratings [fraction]
 V_TOL, S_TOL = 1e-6, 1e-6
-#: `ac_bus_state` flags and `ac_method` codes
-NOT_SUPPLIED, FROM_SLACK, ISLAND, ISLAND_REF = 0, 1, 2, 3
-SWEEP, NEWTON, FAILED = 0, 1, -1
 VIOLATION = "ac_violation"
 BUS_DIMS, LINE_DIMS = (SCENARIO, TIME, BUS), (SCENARIO, TIME, LINE)
 
@@ -93,210 +95,6 @@ def enabled(on: bool) -> Iterator[None]:
         yield
     finally:
         ENABLED.reset(token)
-
-
-# ---------------------------------------------------------------------- the power flow
-
-
-@dataclass(frozen=True)
-class AcNetwork:
-    """A network in per unit: lines `fr[k] → to[k]` (bus positions) with series
-    impedance `z[k]` [p.u.], the slack's position."""
-
-    fr: np.ndarray
-    to: np.ndarray
-    z: np.ndarray
-    slack: int
-
-
-@dataclass(frozen=True)
-class AcFlow:
-    """The AC state of N snapshots: complex voltages [N, B] (NaN where not supplied or
-    not converged), `state` [N, B] (`ac_bus_state` flags), `method` [N] and the line
-    currents [N, L] [p.u.] from → to (0 out of service)."""
-
-    v: np.ndarray
-    state: np.ndarray
-    method: np.ndarray
-    current: np.ndarray
-    iterations: dict[str, int]
-
-
-def power_flow(net: AcNetwork, s: np.ndarray, on: np.ndarray, v_set: np.ndarray,
-               supply: np.ndarray, active: np.ndarray) -> AcFlow:
-    """The AC power flow of N snapshots at once.
-
-    `s` [N, B]: net complex injection [p.u.], generation positive (the slack's is
-    ignored); `on` [N, L]: lines in service; `v_set` [N, B]: the voltage magnitude a
-    reference bus holds; `supply` [N, B]: local supply (any unit) that ranks an island's
-    candidates for its reference bus; `active` [N, B]: the bus serves load (an island
-    whose buses neither inject nor serve load is not supplied)."""
-    n, nb = s.shape
-    snap, line = np.nonzero(on)
-    ef, et = snap * nb + net.fr[line], snap * nb + net.to[line]
-    nodes = n * nb
-    graph = sp.coo_matrix((np.ones(ef.size), (ef, et)), shape=(nodes, nodes))
-    ncomp, label = connected_components(graph, directed=False)
-    slack_nodes = np.arange(n) * nb + net.slack
-    has_slack = np.zeros(ncomp, bool)
-    has_slack[label[slack_nodes]] = True
-    busy = (np.abs(s.ravel()) > 0.0) | active.ravel()
-    live_comp = has_slack | (np.bincount(label, weights=busy, minlength=ncomp) > 0)
-    # the reference of each component: the slack, else its largest local supply
-    order = np.lexsort((-supply.ravel(), label))
-    first = order[np.r_[0, np.flatnonzero(np.diff(label[order])) + 1]]
-    ref_of = np.empty(ncomp, np.int64)
-    ref_of[label[first]] = first
-    ref_of[label[slack_nodes]] = slack_nodes
-    live = live_comp[label]
-    is_ref = np.zeros(nodes, bool)
-    is_ref[ref_of[live_comp]] = True
-    state = np.where(live, np.where(has_slack[label], FROM_SLACK, ISLAND), NOT_SUPPLIED)
-    state[is_ref & ~has_slack[label]] = ISLAND_REF
-    # meshed snapshots: a supplied component with more lines than a tree
-    edges = np.bincount(label[ef], minlength=ncomp)
-    meshed_comp = live_comp & (edges > np.bincount(label, minlength=ncomp) - 1)
-    meshed = np.zeros(n, bool)
-    meshed[ref_of[meshed_comp] // nb] = True
-
-    v0 = v_set.ravel()[ref_of[label]].astype(complex)  # flat start at the reference
-    v = np.full(nodes, np.nan, complex)
-    s_flat = s.ravel()
-    method = np.where(meshed, NEWTON, SWEEP)
-    iterations = {"sweep": 0, "newton": 0}
-    snap_of = np.arange(nodes) // nb
-    radial = live & ~meshed[snap_of]
-    if radial.any():
-        v_r, ok, iterations["sweep"] = _sweep(radial, is_ref, ef, et, net.z[line], s_flat,
-                                              v0, nb, n)
-        v[radial] = v_r[radial]
-        method[~ok] = NEWTON  # a sweep that did not converge: Newton tries
-    to_newton = live & (method == NEWTON)[snap_of]
-    if to_newton.any():
-        v_n, ok, iterations["newton"] = _newton(to_newton, is_ref, ef, et, net.z[line],
-                                                s_flat, v0, nb, n)
-        v[to_newton] = v_n[to_newton]
-        method[~ok] = FAILED
-    v[~live | (method == FAILED)[snap_of]] = np.nan
-    current = np.zeros(on.shape, complex)
-    with np.errstate(invalid="ignore"):
-        current[snap, line] = np.where(live[ef], (v[ef] - v[et]) / net.z[line], 0.0)
-    return AcFlow(v=v.reshape(n, nb), state=state.reshape(n, nb).astype(np.int8),
-                  method=method.astype(np.int8), current=current, iterations=iterations)
-
-
-def _per_snapshot(values: np.ndarray, nodes: np.ndarray, nb: int, n: int) -> np.ndarray:
-    """The largest of `values` (at `nodes`) per snapshot; NaN counts as infinite."""
-    out = np.zeros(n)
-    np.maximum.at(out, nodes // nb, np.where(np.isfinite(values), values, np.inf))
-    return out
-
-
-def _local(mask: np.ndarray, is_ref: np.ndarray, ef: np.ndarray, et: np.ndarray,
-           z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                                   np.ndarray]:
-    """The nodes of `mask`, their non-reference part, and the lines among them with
-    their ends as positions in the node list: (sel, pq, f, t, z)."""
-    sel = np.flatnonzero(mask)
-    pos = np.full(mask.size, -1, np.int64)
-    pos[sel] = np.arange(sel.size)
-    keep = mask[ef]  # both ends lie in one component
-    pq = np.flatnonzero(~is_ref[sel])
-    return sel, pq, pos[ef[keep]], pos[et[keep]], z[keep]
-
-
-def _sweep(mask: np.ndarray, is_ref: np.ndarray, ef: np.ndarray, et: np.ndarray,
-           z_on: np.ndarray, s: np.ndarray, v0: np.ndarray, nb: int,
-           n: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """Backward/forward sweep of the radial nodes `mask`, every snapshot at once.
-
-    One breadth-first search from a virtual root joined to every reference orients
-    each tree: a bus's parent, the line to it and its depth. The backward sweep adds
-    the currents the buses draw, −conj(S / V), up the trees one depth level at a time
-    (deepest first), giving the current each line carries into its child; the forward
-    sweep walks the levels down, V_child = V_parent − z · J. The levels are the trees'
-    depth (17 on the 33-bus feeder, bus 1 to 18), each vectorised over all snapshots.
-    Returns the voltages (at `mask`), which snapshots converged, and the sweeps run."""
-    sel, pq, f, t, z = _local(mask, is_ref, ef, et, z_on)
-    size = sel.size
-    refs = np.flatnonzero(is_ref[sel])
-    graph = sp.coo_matrix((np.ones(f.size + refs.size), (np.r_[f, np.full(refs.size, size)],
-                                                          np.r_[t, refs])),
-                          shape=(size + 1, size + 1)).tocsr()
-    _, pred = breadth_first_order(graph, size, directed=False)
-    depth = shortest_path(graph, directed=False, unweighted=True, indices=size)[:-1]
-    child = np.where(pred[t] == f, t, f)  # each line's end away from the reference
-    z_up = np.zeros(size, complex)
-    z_up[child] = z
-    ranked = pq[np.argsort(depth[pq], kind="stable")]
-    cuts = np.flatnonzero(np.diff(depth[ranked])) + 1
-    levels = np.split(ranked, cuts)  # non-reference buses by depth, shallowest first
-    parent = pred[:size]
-    v = v0[sel].copy()
-    injected = s[sel]
-    nodes = sel[pq]
-    ok = np.ones(n, bool)
-    sweeps = 0
-    with np.errstate(all="ignore"):
-        while pq.size and sweeps < MAX_SWEEPS:
-            sweeps += 1
-            current = -np.conj(injected / v)  # drawn by each bus, then by its subtree
-            current[refs] = 0.0
-            for level in levels[:0:-1]:  # deepest first; the first level hangs off refs
-                np.add.at(current, parent[level], current[level])
-            before = v[pq]
-            for level in levels:
-                v[level] = v[parent[level]] - z_up[level] * current[level]
-            change = _per_snapshot(np.abs(v[pq] - before), nodes, nb, n)
-            ok = change < TOL_PU
-            if (ok | ~np.isfinite(change) | (change > 1e3)).all():
-                break
-    out = np.full(mask.size, np.nan, complex)
-    out[sel] = v
-    return out, ok, sweeps
-
-
-def _newton(mask: np.ndarray, is_ref: np.ndarray, ef: np.ndarray, et: np.ndarray,
-            z_on: np.ndarray, s: np.ndarray, v0: np.ndarray, nb: int,
-            n: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """Newton-Raphson in polar form on the nodes `mask` (every snapshot at once, one
-    sparse Jacobian): references hold their voltage, every other bus its injection.
-    Returns the voltages (at `mask`), which snapshots converged, and the steps run."""
-    sel, pq, f, t, z = _local(mask, is_ref, ef, et, z_on)
-    y = 1.0 / z
-    size = sel.size
-    ybus = sp.csr_matrix((np.r_[y, y, -y, -y], (np.r_[f, t, f, t], np.r_[f, t, t, f])),
-                         shape=(size, size))
-    v = v0[sel].copy()
-    load = s[sel]
-    nodes = sel[pq]
-    npq = pq.size
-    ok = np.zeros(n, bool)
-    steps = 0
-    with np.errstate(all="ignore"):
-        for steps in range(MAX_NEWTON + 1):
-            current = ybus @ v
-            mismatch = (v * np.conj(current) - load)[pq]
-            worst = _per_snapshot(np.abs(mismatch), nodes, nb, n)
-            ok = worst < TOL_PU
-            if ok.all() or steps == MAX_NEWTON or not np.isfinite(worst).any():
-                break
-            vd = sp.diags(v)
-            vn = sp.diags(v / np.abs(v))
-            d_vm = vd @ np.conj(ybus @ vn) + sp.diags(np.conj(current)) @ vn
-            d_va = 1j * vd @ np.conj(sp.diags(current) - ybus @ vd)
-            d_vm, d_va = d_vm.tocsr()[pq][:, pq], d_va.tocsr()[pq][:, pq]
-            jac = sp.bmat([[d_va.real, d_vm.real], [d_va.imag, d_vm.imag]], format="csc")
-            step = spsolve(jac, -np.r_[mismatch.real, mismatch.imag])
-            angle, mag = np.angle(v), np.abs(v)
-            angle[pq] += step[:npq]
-            mag[pq] += step[npq:]
-            v = mag * np.exp(1j * angle)
-            lost = ~np.isfinite(v)  # a diverging snapshot restarts flat (and fails)
-            v[lost] = v0[sel][lost]
-    out = np.full(mask.size, np.nan, complex)
-    out[sel] = v
-    return out, ok, steps
 
 
 # ---------------------------------------------------------------------- the solved model
@@ -328,6 +126,8 @@ def net_injection(compiled: CompiledModel) -> tuple[xr.DataArray, xr.DataArray]:
             values = values + rows.const.ravel()
         out.append(xr.DataArray(values.reshape(grid.shape), dims=grid.dims,
                                 coords=dict(zip(grid.dims, grid.indexes, strict=True))))
+    # (the outflow rows hold the shunts' g·w and b·w, but their value is the sources'
+    # side of the balance: the AC flow models the shunts itself)
     return out[0], out[1]
 
 
@@ -345,11 +145,9 @@ def served_load(compiled: CompiledModel, ds: xr.Dataset) -> xr.DataArray:
 
 
 def ratings(compiled: CompiledModel) -> np.ndarray:
-    """Rating [kVA] per line where the line or the network's cable gives one, else NaN
-    (the model's fallback bound, the base power, is no rating)."""
-    net = compiled.index.network
-    cable = np.nan if net.cable_rating_kva is None else net.cable_rating_kva
-    return np.array([cable if ln.rating_kva is None else ln.rating_kva for ln in net.lines])
+    """Rating [kVA] per branch where it or the network's cable gives one, else NaN."""
+    r = branches(compiled.index).rating.values
+    return np.where(np.isfinite(r), r, np.nan)
 
 
 @dataclass
@@ -376,11 +174,14 @@ def flow_inputs(compiled: CompiledModel, ds: xr.Dataset) -> tuple[AcNetwork, dic
              if "bus_v" in ds else np.full((n, nb), net.slack_v_pu))
     v_set[~np.isfinite(v_set)] = net.slack_v_pu
     v_set[:, slack] = net.slack_v_pu
+    br = branches(idx)
     ac_net = AcNetwork(
         fr=buses.get_indexer([ln.from_bus for ln in net.lines]),
         to=buses.get_indexer([ln.to_bus for ln in net.lines]),
-        z=np.array([complex(ln.r_ohm, ln.x_ohm) for ln in net.lines]) / idx.z_base_ohm,
-        slack=slack)
+        z=br.r_pu.values + 1j * br.x_pu.values, slack=slack, tau=br.tau.values,
+        y_from=br.g_from.values + 1j * br.b_from.values,
+        y_to=br.g_to.values + 1j * br.b_to.values,
+        y_bus=br.g_bus.values + 1j * br.b_bus.values, switch=br.switch.values)
     return ac_net, {
         "s": (p.values + 1j * q.values).reshape(n, nb) / idx.base_kva,
         "on": compiled.flow.states.in_service().transpose(*LINE_DIMS).values.reshape(n, -1),
@@ -418,8 +219,9 @@ def _dataset(compiled: CompiledModel, flow: AcFlow, net: AcNetwork) -> xr.Datase
     st = {SCENARIO: c[SCENARIO], TIME: c[TIME]}
     at_bus, at_line = {**st, BUS: c[BUS]}, {**st, LINE: c[LINE]}
     v_end = np.nan_to_num(flow.v, nan=0.0)  # not-supplied buses: no current flows there
+    i_to = flow.current if flow.current_to is None else flow.current_to
     s_from = v_end[:, net.fr] * np.conj(flow.current) * compiled.index.base_kva
-    s_to = v_end[:, net.to] * np.conj(flow.current) * compiled.index.base_kva
+    s_to = v_end[:, net.to] * np.conj(i_to) * compiled.index.base_kva
     s_from[flow.method == FAILED] = s_to[flow.method == FAILED] = np.nan
     apparent = np.maximum(np.abs(s_from), np.abs(s_to))
     out = {
@@ -442,7 +244,8 @@ def _dataset(compiled: CompiledModel, flow: AcFlow, net: AcNetwork) -> xr.Datase
                              "NaN where neither the line nor the network's cable has a "
                              "rating."),
         "ac_losses_kw": _array((s_from - s_to).real.sum(axis=1), st, "ac_losses_kw", "kW",
-                               "AC series losses of the network"),
+                               "AC losses of the network's branches (series, and the "
+                               "shunt conductance of transformers)"),
         "ac_method": _array(flow.method, st, "ac_method", "",
                             "how the AC power flow was solved",
                             "0 backward/forward sweep (radial), 1 Newton-Raphson (meshed, "

@@ -15,7 +15,7 @@ far with status `interrupted` (a second Ctrl-C raises KeyboardInterrupt at once)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +25,14 @@ from linopy import LinearExpression
 
 from gridc.compiler import CompiledModel, compile_model
 from gridc.compiler.core.index import ModelIndex
+from gridc.compiler.core.plan import Plan
 from gridc.compiler.core.study import ResolvedStudy
 from gridc.dsl import ir
 from gridc.runtime.ac_check import enabled as ac_checks
 from gridc.runtime.backend.control import ProgressFn, SolveControl, interruptible
 from gridc.runtime.backend.warmstart import start_from
+from gridc.runtime.evaluate import study_plan
+from gridc.runtime.evaluate_report import Evaluation, evaluate
 from gridc.runtime.executor import make_executor
 from gridc.runtime.ioutil import atomic_write
 from gridc.runtime.results import Result
@@ -68,7 +71,8 @@ class Problem:
               threads: int | None = None, seed: int | None = None,
               verbose: bool = False, start: xr.Dataset | None = None,
               strategy: str | None = None, progress: ProgressFn | None = None,
-              node_limit: int | None = None, ac_check: bool = True) -> Result:
+              node_limit: int | None = None, ac_check: bool = True,
+              workers: int | None = None) -> Result:
         """Solve with `strategy` (`runtime.strategies.registry.STRATEGIES`: plain, warm, exchange;
         None or "extensive": the default for what the model contains). `start`: the
         solution dataset of a restriction of this study (e.g. the same study without one
@@ -76,7 +80,8 @@ class Problem:
         `progress`: called with each `SolveEvent` (with `verbose`, HiGHS' log comes as
         "log" events instead of on the console). `node_limit`: HiGHS' `mip_max_nodes`
         for every MIP solve of the run. `ac_check`: run the AC power flow of the solved
-        plan (`gridc.runtime.ac_check`). Ctrl-C: see the module docstring."""
+        plan (`gridc.runtime.ac_check`). `workers`: Dask workers of the `decompose`
+        strategy (None or 1: serial). Ctrl-C: see the module docstring."""
         opts = self.study.solve
         control = SolveControl(progress, solver_log=verbose)
         settings = SolveSettings(
@@ -85,7 +90,7 @@ class Problem:
             threads=threads if threads is not None else opts.threads,
             seed=seed if seed is not None else opts.seed, verbose=verbose,
             start=None if start is None else start_from(self.model, start),
-            node_limit=node_limit, control=control)
+            node_limit=node_limit, control=control, workers=workers)
         asked_pso = strategy is None and opts.strategy == "pso"
         with interruptible(control), ac_checks(ac_check):
             result = solve(self.compiled, self._timings(),
@@ -123,6 +128,22 @@ class Problem:
                              time_limit=time_limit, threads=threads, allow=allow)
         finally:
             executor.close()
+
+    def evaluate(self, plan: Plan | Mapping[str, xr.DataArray] | None = None, *,
+                 workers: int | None = None, scheduler: str | None = None,
+                 cvar: float = 0.95, gap: float | None = None,
+                 time_limit: float | None = None) -> Evaluation:
+        """Score `plan` (default: this study's `fix` lines) on every event of the history
+        the study's scenarios come from, each event its own operation problem, as
+        `gridc evaluate` (`gridc.runtime.evaluate_report`): `.summary()` for the numbers,
+        `.write(folder)` for events.csv and evaluation.json. `workers`/`scheduler`: where
+        the events are solved (default: serially); `gap`/`time_limit` per event."""
+        model, study = self.compiled.source_model, self.study.name or None
+        chosen = plan if plan is not None else study_plan(model, study)
+        with make_executor(workers, scheduler) as executor:
+            return evaluate(model, study, chosen, executor, cvar_level=cvar, gap=gap,
+                            time_limit=time_limit,
+                            plan_source="given" if plan is not None else "fix lines")
 
     def _timings(self) -> dict[str, float]:
         timings = {"compile_s": self.compiled.compile_s}

@@ -43,9 +43,10 @@ import xarray as xr
 from gridc.compiler import CompiledModel
 from gridc.compiler.core.index import BUS, GEN, LINE, LOAD, SCENARIO, TIME
 from gridc.compiler.core.scenarios import energized
-from gridc.compiler.families.generators import _price as energy_price
+from gridc.compiler.families.generators import unit_energy_price as energy_price
 from gridc.compiler.families.loads import demand
 from gridc.compiler.formulations.pricing import PRESENT_VALUE_TERMS
+from gridc.compiler.formulations.ratings import summary as rating_summary
 from gridc.dsl import ir
 from gridc.dsl.units import MONEY, factor
 from gridc.runtime import ac_check
@@ -483,6 +484,8 @@ def build_summary(compiled: CompiledModel, outcome: SolveOutcome, ds: xr.Dataset
         "notes": [],
         "formulation": compiled.formulation,
         "objective_kind": compiled.objective_kind,
+        # apparent-power ratings as a polygon: sides, fit and worst-case overshoot
+        "ratings": rating_summary(compiled.builder),
     }
     if compiled.objective_kind == "cost":
         totals = compiled.pricing.totals(objective)

@@ -12,6 +12,7 @@ must end, exit 1 with its code, without a traceback and without the secret.
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -27,7 +28,10 @@ from gridc.dsl.tables import quote
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKER = "SECRET_MARKER_7f3c9a"  # in files outside the model's folder, and in the env
+#: CPU seconds a refused model may take (the issue's 10 s; CPU, not wall clock, since the
+#: suite runs on shared machines) and the wall-clock seconds after which it counts as hung
 TIMEOUT = 10.0
+HANG_S = 120.0
 BOMB_LEVELS = 20
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="FIFOs, /dev and /proc")
@@ -116,7 +120,7 @@ def gridc_cli(*args: str, cwd: Path, env: dict[str, str] | None = None
     full["SECRET_API_KEY"] = MARKER
     full.update(env or {})
     return subprocess.run([sys.executable, "-m", "gridc", *args], cwd=cwd, env=full,
-                          capture_output=True, text=True, timeout=TIMEOUT)
+                          capture_output=True, text=True, timeout=HANG_S)
 
 
 def assert_refused(proc: subprocess.CompletedProcess[str], code: str) -> None:
@@ -189,7 +193,7 @@ def test_fmt_of_a_fifo_does_not_block(corpus: Path) -> None:
 def test_symlink_inside_the_folder_is_read(corpus: Path) -> None:
     proc = gridc_cli("check", "m/link_in.grid", cwd=corpus)
     assert proc.returncode == 0, proc.stderr
-    assert "ok (2 buses, 1 lines" in proc.stdout
+    assert "ok (2 buses, 1 line," in proc.stdout
 
 
 def test_allow_path_grants_the_outside_folder(corpus: Path) -> None:
@@ -197,7 +201,7 @@ def test_allow_path_grants_the_outside_folder(corpus: Path) -> None:
     assert_refused(refused, "GRID060")
     granted = gridc_cli("check", "--allow-path", "outside", "m/outside_csv.grid", cwd=corpus)
     assert granted.returncode == 0, granted.stderr
-    assert "ok (2 buses, 1 lines" in granted.stdout
+    assert "ok (2 buses, 1 line," in granted.stdout
     # a link out of the folder into a granted folder is fine too
     linked = gridc_cli("check", "m/link_out.grid", "--allow-path", str(corpus / "outside"),
                        cwd=corpus)
@@ -216,10 +220,11 @@ def test_allow_path_must_exist(corpus: Path) -> None:
 
 
 def test_import_bomb_reads_each_file_once(corpus: Path) -> None:
-    started = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = gridc_cli("check", "m/bomb/b0.grid", cwd=corpus)
-    elapsed = time.perf_counter() - started
-    assert elapsed < TIMEOUT
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    assert cpu < TIMEOUT
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     # one GRID010 per file, each reported once (not 2**19 times for the last file)
     assert proc.stderr.count("error[GRID010]") == BOMB_LEVELS
@@ -229,10 +234,11 @@ def test_import_bomb_reads_each_file_once(corpus: Path) -> None:
 
 
 def test_import_bomb_in_process_is_fast(corpus: Path) -> None:
-    started = time.perf_counter()
+    """Each file is read once: 20 files, not 2**20 reads (CPU time, not wall clock)."""
+    started = time.process_time()
     with pytest.raises(GridError) as info:
         gridc.load(corpus / "m" / "bomb" / "b0.grid")
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0
     assert len(info.value.diagnostics) == BOMB_LEVELS
 
 

@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +33,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FEEDER8 = ROOT / "tests" / "models" / "feeder8.grid"
+#: the issue's bound: every hostile model ends within 10 s of CPU time (CPU, not wall
+#: clock: the suite runs on shared machines, where a 1 s check can take 5 s of wall time)
 TIMEOUT = 10.0
+#: wall-clock seconds after which a child counts as hung and is killed
+HANG_S = 120.0
 PEAK_LIMIT_KB = 1024 * 1024  # 1 GB of resident memory
 ADDRESS_LIMIT = 3 * 1024**3
 
@@ -46,7 +49,7 @@ class Run:
     code: int
     out: str
     err: str
-    seconds: float
+    seconds: float  # CPU time (user + system) of the child
     peak_kb: int
     timed_out: bool
 
@@ -56,11 +59,10 @@ def _limit_address_space() -> None:
 
 
 def run_gridc(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
-    """`python -m gridc ARGS` in `cwd`: exit code, output, wall time, peak RSS."""
+    """`python -m gridc ARGS` in `cwd`: exit code, output, CPU time, peak RSS."""
     full = {k: v for k, v in os.environ.items() if not k.startswith("GRIDC_")}
     full.update(env or {})
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.monotonic()
         proc = subprocess.Popen([sys.executable, "-m", "gridc", *args], cwd=cwd, env=full,
                                 stdout=out, stderr=err, stdin=subprocess.DEVNULL,
                                 preexec_fn=_limit_address_space)
@@ -70,14 +72,14 @@ def run_gridc(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> 
             killed.set()
             proc.kill()
 
-        timer = threading.Timer(TIMEOUT, kill)
+        timer = threading.Timer(HANG_S, kill)
         timer.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         finally:
             timer.cancel()
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped: Popen must not wait
-        seconds = time.monotonic() - started
+        seconds = usage.ru_utime + usage.ru_stime
         out.seek(0)
         err.seek(0)
         return Run(proc.returncode, out.read().decode("utf-8", "replace"),
@@ -270,7 +272,7 @@ def test_hostile_case_ends_cleanly(runs: dict[str, Run],
                                    corpus: tuple[Path, dict[str, Case]], name: str) -> None:
     run, case = runs[name], corpus[1][name]
     said = run.out + run.err
-    assert not run.timed_out, f"{name}: still running after {TIMEOUT:g} s"
+    assert not run.timed_out, f"{name}: still running after {HANG_S:g} s"
     assert run.seconds < TIMEOUT
     assert run.peak_kb < PEAK_LIMIT_KB, f"{name}: peak {run.peak_kb / 1024:.0f} MB"
     assert "Traceback" not in said and "internal error" not in said, said[-3000:]

@@ -6,6 +6,8 @@
     runtime/   problem -> result   never gridc.viz/cli, argparse, rich; highspy and linopy's
                                    internals only in runtime/backend/
     viz/       pictures, report    never gridc.cli, argparse, rich, highspy, linopy
+    interop/   import networks     never gridc.compiler/runtime/viz/cli, argparse, rich, highspy,
+                                   linopy (it may check its output with gridc.dsl)
     cli/       commands, views     anything
 
 and the flow is one-way without cycles, deferred imports included (`test_no_import_cycles`).
@@ -28,11 +30,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 #: room directory -> (installed package, forbidden modules, forbidden call names)
-LATER = {"dsl": ("gridc.data", "gridc.compiler", "gridc.runtime", "gridc.viz", "gridc.cli"),
-         "data": ("gridc.compiler", "gridc.runtime", "gridc.viz", "gridc.cli"),
-         "compiler": ("gridc.runtime", "gridc.viz", "gridc.cli"),
-         "runtime": ("gridc.viz", "gridc.cli"),
-         "viz": ("gridc.cli",)}
+LATER = {"dsl": ("gridc.data", "gridc.compiler", "gridc.runtime", "gridc.viz", "gridc.interop",
+                 "gridc.cli"),
+         "data": ("gridc.compiler", "gridc.runtime", "gridc.viz", "gridc.interop", "gridc.cli"),
+         "compiler": ("gridc.runtime", "gridc.viz", "gridc.interop", "gridc.cli"),
+         "runtime": ("gridc.viz", "gridc.interop", "gridc.cli"),
+         "viz": ("gridc.interop", "gridc.cli"),
+         "interop": ("gridc.cli",)}
 RULES: dict[str, tuple[str, tuple[str, ...], frozenset[str]]] = {
     "dsl": ("gridc.dsl", ("linopy", "highspy", "xarray", *LATER["dsl"]), frozenset()),
     "data": ("gridc.data", ("linopy", "highspy", *LATER["data"]), frozenset()),
@@ -43,11 +47,16 @@ RULES: dict[str, tuple[str, tuple[str, ...], frozenset[str]]] = {
     "runtime": ("gridc.runtime", (*LATER["runtime"], "argparse", "rich"), frozenset()),
     "viz": ("gridc.viz", (*LATER["viz"], "argparse", "rich", "highspy", "linopy"),
             frozenset({"solve", "Highs", "passModel", "optimize"})),
+    # the importers: the language to check what they wrote, never the solver stack
+    "interop": ("gridc.interop", ("gridc.compiler", "gridc.runtime", "gridc.viz",
+                                  *LATER["interop"], "argparse", "rich", "highspy", "linopy"),
+                frozenset({"solve", "Highs", "passModel", "optimize"})),
 }
 #: solver internals: only runtime/backend/ may import these
 INTERNALS = ("highspy", "linopy.io", "linopy.solvers", "linopy.constants", "linopy.matrices")
 ROOMS = {"dsl": "gridc.dsl", "data": "gridc.data", "compiler": "gridc.compiler",
-         "runtime": "gridc.runtime", "viz": "gridc.viz", "cli": "gridc.cli", "gridc": "gridc"}
+         "runtime": "gridc.runtime", "viz": "gridc.viz", "interop": "gridc.interop",
+         "cli": "gridc.cli", "gridc": "gridc"}
 
 
 @dataclass(frozen=True)
@@ -206,7 +215,7 @@ def test_no_import_cycles() -> None:
 
 def test_rooms_flow_one_way() -> None:
     order = ["gridc.dsl", "gridc.data", "gridc.compiler", "gridc.runtime", "gridc.viz",
-             "gridc.cli"]
+             "gridc.interop", "gridc.cli"]
     rank = {p: k for k, p in enumerate(order)}
 
     def room(m: str) -> str | None:

@@ -169,6 +169,24 @@ def test_exchange_records_every_stage_of_every_sub_case() -> None:
         assert not result.status.proved
 
 
+def test_branch_exchange_is_bounded_by_work_not_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a time limit the exchange runs to its local optimum (the same topology on
+    a quiet and on a loaded machine); `MAX_EXCHANGES` bounds its work, and a run stopped
+    there says so in its stage note."""
+    path = MODELS / "stations5.grid"
+    compiled = gridc.compile(gridc.load(path)).compiled
+
+    def exchange_note(limit: int) -> str:
+        monkeypatch.setattr(topology_search, "MAX_EXCHANGES", limit)
+        _, info, stages = topology_search.plan_topology(
+            compiled, time_limit=None, gap=None, threads=1, seed=None, verbose=False)
+        assert info["exchange"]["evaluations"] <= limit
+        return next(st.note for st in stages if st.name == "plan: branch exchange")
+
+    assert "(local optimum)" in exchange_note(topology_search.MAX_EXCHANGES)
+    assert exchange_note(1).startswith("1 evaluations (stopped at 1)")
+
+
 def test_a_node_limited_single_solve_says_so_and_counts_integers(
         capsys: pytest.CaptureFixture[str]) -> None:
     problem = gridc.compile(gridc.load(MESH18))

@@ -61,8 +61,9 @@ def _availability(b: Builder, g: ir.Generator) -> xr.DataArray | float:
     return 1.0
 
 
-def _price(b: Builder, g: ir.Generator) -> xr.DataArray | float:
-    """Energy price of unit `g` over [scenario, time] in CNY/kWh (a number when flat)."""
+def unit_energy_price(b: Builder, g: ir.Generator) -> xr.DataArray | float:
+    """Energy price of unit `g` over [scenario, time] in CNY/kWh (a number when flat):
+    what the objective pays per kWh, and what the results report as `gen_energy_price`."""
     if g.kind == "grid":
         if g.price_profile is not None:
             return b.profile(g.price_profile, g.span)
@@ -118,7 +119,7 @@ def define_generators(b: Builder) -> GeneratorVars:
     at_bus = b.idx.at_bus(GEN, [g.bus for g in gens])
     buses = b.grid(SCENARIO, TIME, BUS)
     return GeneratorVars(p=p, q=q, forecast=forecast,
-                         energy_price=b.stacked([_price(b, g) for g in gens], GEN),
+                         energy_price=b.stacked([unit_energy_price(b, g) for g in gens], GEN),
                          curtail_price=curtail_price, curtailable=curtailable,
                          inj_p=gather(buses, p, at_bus, GEN),
                          inj_q=gather(buses, q, at_bus, GEN))

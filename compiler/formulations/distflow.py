@@ -37,6 +37,7 @@ from linopy import LinearExpression, Variable
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from gridc.compiler.core.branches import Branches, branches, bus_shunts, has_shunts
 from gridc.compiler.core.builder import Block, Builder, Lever, sparse_sum
 from gridc.compiler.core.index import BUS, LINE, SCENARIO, TIME
 from gridc.compiler.core.line_state import LineStates
@@ -48,11 +49,13 @@ from gridc.compiler.formulations.cone import (
     violation,
 )
 from gridc.compiler.formulations.lindistflow import (
-    line_ratings,
     rating_levers,
+    sent_incidence,
+    switched_cap,
     voltage_levers,
     voltage_limits,
 )
+from gridc.compiler.formulations.ratings import add_polygon, box, scale
 
 FLOW_DIMS = (SCENARIO, TIME, LINE)
 BUS_DIMS = (SCENARIO, TIME, BUS)
@@ -74,15 +77,24 @@ class DistFlowVars:
     x_pu: xr.DataArray
     base_kva: float
     cuts: list[str]  # names of tangent-cut blocks added so far
+    sent_from: xr.DataArray  # [line, bus] 1/τ² at the from bus
+    sent_incidence: xr.DataArray  # [bus, line] 1/τ² at the from bus, −1 at the to bus
+    switch: xr.DataArray  # [line] bool: zero-impedance switches (no cone)
+    shunts: tuple[xr.DataArray, xr.DataArray] | None = None  # (g, b) pu [scenario, time, bus]
 
 
 def impedances(b: Builder) -> tuple[xr.DataArray, xr.DataArray]:
-    """Per-unit r and x per line (on the network's base)."""
-    zb = b.idx.z_base_ohm
-    net = b.idx.network
-    coords = [b.idx.coords[LINE]]
-    return (xr.DataArray([ln.r_ohm / zb for ln in net.lines], coords=coords),
-            xr.DataArray([ln.x_ohm / zb for ln in net.lines], coords=coords))
+    """Per-unit r and x per branch (system power base, each on its own level's base
+    impedance; see `compiler.core.branches`)."""
+    br = branches(b.idx)
+    return br.r_pu, br.x_pu
+
+
+def sent_from(b: Builder, br: Branches) -> xr.DataArray:
+    """Line × bus: 1/τ² at the from bus: w_from/τ², the voltage after a branch's ideal
+    transformer, which the cone and the drop use."""
+    from_sel, _ = b.idx.line_from_to()
+    return from_sel if bool((br.tau == 1.0).all()) else from_sel * br.inv_tau2
 
 
 def initial_planes(cap_pu: float, levels: int = 4) -> xr.DataArray:
@@ -98,13 +110,18 @@ def define_distflow(b: Builder, states: LineStates, nu: int = DEFAULT_LEVELS,
                     flow_cap_kva: float = math.inf, mode: str = "btn") -> DistFlowVars:
     """Flows, currents, voltages, the relaxed cone and the nodal outflows with losses.
     `flow_cap_kva` bounds every flow by what the network can carry at all (total demand
-    plus generation): with the rating it is the big-M of switched lines, and the tighter
-    it is, the tighter the MILP's relaxation. Lines and their decisions: see
-    `compiler.core.line_state` (reinforcement and topology alike)."""
+    plus generation): it bounds unrated branches and is the big-M of switched unrated
+    ones (never reported as a rating); the tighter it is, the tighter the MILP's
+    relaxation. Ratings are polygons at both ends (the to end carries P − rℓ, Q − xℓ);
+    ℓ ≤ ℓ_max with ℓ_max = (largest |S| the polygon allows)² · τ² / w_min, so the bound
+    never cuts a point the polygon and the cone allow. Switches (r = x = 0) have ℓ = 0
+    and no cone. Lines and their decisions: see `compiler.core.line_state`."""
     sb = b.idx.base_kva
+    br = branches(b.idx)
     on = states.on
-    rating = line_ratings(b).clip(max=flow_cap_kva)
-    limit = (on * rating).transpose(*FLOW_DIMS)
+    net = b.idx.network
+    rating = br.rating
+    limit = box(b, on, rating).clip(max=flow_cap_kva)
     p = b.variable("line_p", FLOW_DIMS, -limit, limit, family="line ratings", source=LINE,
                    unit="kW", relax_scale=on.astype(float), levers=rating_levers(on))
     q = b.variable("line_q", FLOW_DIMS, -limit, limit, family="line ratings", source=LINE,
@@ -114,50 +131,67 @@ def define_distflow(b: Builder, states: LineStates, nu: int = DEFAULT_LEVELS,
                              coords=[b.idx.coords[BUS]])
     w = b.variable("bus_w", BUS_DIMS, w_lo, w_up, family="voltage limits", source=BUS,
                    unit="p.u.²", relax_scale=not_slack, levers=voltage_levers(b))
-    ell_max = (rating / sb) ** 2 / float(w_lo.min())
+    reach = scale(net.rating_sides, net.rating_fit) / math.cos(math.pi / net.rating_sides)
+    s_most = (rating * reach).clip(max=flow_cap_kva)  # largest |S| a solution may carry
+    ell_max = (s_most / sb) ** 2 * br.tau ** 2 / float(w_lo.min())
+    ell_max = xr.where(br.switch, 0.0, ell_max)
     # elastic mode: a rating raised by c kVA raises ℓ_max by at least 2·S·c / (sb²·w_min)
     ell_lever = Lever("line rating", "rating_kva",
-                      on.astype(float) * 2.0 * rating / (sb ** 2 * float(w_lo.min())))
-    ell = b.variable("line_l", FLOW_DIMS, 0.0, (on * ell_max).transpose(*FLOW_DIMS),
+                      (on.astype(float) * 2.0 * s_most / (sb ** 2 * float(w_lo.min())))
+                      .where(np.isfinite(s_most), 0.0))
+    ell = b.variable("line_l", FLOW_DIMS, 0.0, xr.where(on, ell_max, 0.0).transpose(*FLOW_DIMS),
                      family="current squared", source=LINE, unit="p.u.",
                      levers={"upper": [ell_lever]})
-    r_pu, x_pu = impedances(b)
+    r_pu, x_pu = br.r_pu, br.x_pu
     inc = b.idx.incidence
-    from_sel, to_sel = b.idx.line_from_to()
-    w_from = sparse_sum(w, from_sel, BUS, LINE)
-    drop = (sparse_sum(w, inc, BUS, LINE) - (2.0 * r_pu / sb) * p - (2.0 * x_pu / sb) * q
-            + (r_pu ** 2 + x_pu ** 2) * ell)
+    _, to_sel = b.idx.line_from_to()
+    w_from = sparse_sum(w, sent_from(b, br), BUS, LINE)
+    drop = (sparse_sum(w, sent_incidence(b, br), BUS, LINE) - (2.0 * r_pu / sb) * p
+            - (2.0 * x_pu / sb) * q + (r_pu ** 2 + x_pu ** 2) * ell)
     b.constrain("voltage_drop", drop, "==", 0.0, family="voltage drop", source=LINE,
                 unit="p.u.²", mask=states.fixed)
-    big = float(w_up.max() - w_lo.min())
+    add_polygon(b, "from", p, q, states, rating)
+    add_polygon(b, "to", p, q, states, rating, ell=ell, r_loss=r_pu * sb, x_loss=x_pu * sb)
+    big = float(w_up.max() / (br.tau ** 2).min() - w_lo.min())
+    cap = switched_cap(b, states, rating, flow_cap_kva) if states.switches else rating
+    ell_cap = (cap / sb) ** 2 * br.tau ** 2 / float(w_lo.min())
     for sw in states.switches:
         y = sw.y
         family = "topology" if sw.name == "built" else "reinforcement"
-        for name, var, cap in (("p", p, rating), ("q", q, rating), ("l", ell, ell_max)):
-            b.constrain(f"line_{name}_{sw.name}_up", var - cap * y, "<=", 0.0,
+        for name, var, bound in (("p", p, cap), ("q", q, cap), ("l", ell, ell_cap)):
+            b.constrain(f"line_{name}_{sw.name}_up", var - bound * y, "<=", 0.0,
                         family=family, source=LINE, mask=sw.mask)
             if name != "l":
-                b.constrain(f"line_{name}_{sw.name}_dn", var + cap * y, ">=", 0.0,
+                b.constrain(f"line_{name}_{sw.name}_dn", var + bound * y, ">=", 0.0,
                             family=family, source=LINE, mask=sw.mask)
         b.constrain(f"voltage_drop_{sw.name}_up", drop + big * y, "<=", big,
                     family="voltage drop", source=LINE, unit="p.u.²", mask=sw.mask)
         b.constrain(f"voltage_drop_{sw.name}_dn", drop - big * y, ">=", -big,
                     family="voltage drop", source=LINE, unit="p.u.²", mask=sw.mask)
-    cone_mask = on.transpose(*FLOW_DIMS)
+    cone_mask = (on & ~br.switch).transpose(*FLOW_DIMS)
     if mode == "cuts":
+        finite = rating.where(np.isfinite(rating))
+        top = float(finite.max()) if bool(finite.notnull().any()) else flow_cap_kva
         cone = add_tangent_planes(b.m, "cone", p / sb, q / sb, ell, w_from,
-                                  initial_planes(float(rating.max()) / sb), mask=cone_mask)
+                                  initial_planes((top if math.isfinite(top) else sb) / sb),
+                                  mask=cone_mask)
     else:
         cone = add_rotated_cone(b.m, "cone", p / sb, q / sb, ell, w_from, nu, mask=cone_mask)
     for v in cone.variables:
         b.blocks[v] = Block(v, "cone approximation", LINE, "p.u.")
     loss = (r_pu * sb) * ell
     qloss = (x_pu * sb) * ell
+    out_p = sparse_sum(p, inc, LINE, BUS) + sparse_sum(loss, to_sel, LINE, BUS)
+    out_q = sparse_sum(q, inc, LINE, BUS) + sparse_sum(qloss, to_sel, LINE, BUS)
+    shunts = bus_shunts(b.idx, br, states.fixed) if has_shunts(br) else None
+    if shunts is not None:  # consumed P = g·w, injected Q = b·w
+        out_p = out_p + (shunts[0] * sb) * w
+        out_q = out_q - (shunts[1] * sb) * w
     return DistFlowVars(
-        p=p, q=q, w=w, ell=ell,
-        outflow_p=sparse_sum(p, inc, LINE, BUS) + sparse_sum(loss, to_sel, LINE, BUS),
-        outflow_q=sparse_sum(q, inc, LINE, BUS) + sparse_sum(qloss, to_sel, LINE, BUS),
-        loss_kw=loss, cone=cone, r_pu=r_pu, x_pu=x_pu, base_kva=sb, cuts=[])
+        p=p, q=q, w=w, ell=ell, outflow_p=out_p, outflow_q=out_q,
+        loss_kw=loss, cone=cone, r_pu=r_pu, x_pu=x_pu, base_kva=sb, cuts=[],
+        sent_from=sent_from(b, br), sent_incidence=sent_incidence(b, br), switch=br.switch,
+        shunts=shunts)
 
 
 # ---------------------------------------------------------------------- after a solve
@@ -179,8 +213,8 @@ def cone_report(b: Builder, df: DistFlowVars, on: xr.DataArray,
     * `voltage_error_pu`: largest |V − V_exact| with V_exact recomputed along the built
       tree from the slack with the exact ℓ."""
     val = _values(df)
-    from_sel, _ = b.idx.line_from_to()
-    w_from = (from_sel * val["w"]).sum(BUS)
+    on = on & ~df.switch  # switches carry no current variable (r = x = 0)
+    w_from = (df.sent_from * val["w"]).sum(BUS)
     viol = xr.DataArray(violation(val["p"].values, val["q"].values, val["ell"].values,
                                   w_from.transpose(*FLOW_DIMS).values),
                         coords=val["p"].coords).where(on)
@@ -211,7 +245,7 @@ def _voltage_error(b: Builder, df: DistFlowVars, val: dict[str, xr.DataArray],
     equations per line state pattern (one pattern in planning: the built tree). An
     island's voltages are not determined by the slack (they float within their limits),
     so they are left out."""
-    inc = b.idx.incidence.transpose(LINE, BUS).values
+    inc = df.sent_incidence.transpose(LINE, BUS).values
     buses = b.idx.coords[BUS]
     slack = int(buses.get_loc(b.idx.slack_bus))
     fr = buses.get_indexer([ln.from_bus for ln in b.idx.network.lines])
@@ -246,17 +280,16 @@ def add_cuts(b: Builder, df: DistFlowVars, tol: float = 1e-7) -> int:
     """Tangent planes of the exact cone at every point violating it by more than `tol`
     (p.u.); returns how many rows were added (0: nothing left to cut)."""
     val = _values(df)
-    from_sel, _ = b.idx.line_from_to()
-    w_from_val = (from_sel * val["w"]).sum(BUS).transpose(*FLOW_DIMS)
+    w_from_val = (df.sent_from * val["w"]).sum(BUS).transpose(*FLOW_DIMS)
     pv, qv, lv = (val[k].transpose(*FLOW_DIMS) for k in ("p", "q", "ell"))
     wv = w_from_val.values
     viol = violation(pv.values, qv.values, lv.values, wv)
-    cut = viol > tol
+    cut = (viol > tol) & ~df.switch.values  # switches have no cone (ℓ = 0)
     if not bool(cut.any()):
         return 0
     cp, cq, cl, cv = (xr.DataArray(c, coords=pv.coords)
                       for c in tangent_cut(pv.values, qv.values, lv.values, wv))
-    w_from = sparse_sum(df.w, from_sel, BUS, LINE)
+    w_from = sparse_sum(df.w, df.sent_from, BUS, LINE)
     sb = df.base_kva
     name = f"cone_cut_{len(df.cuts) + 1}"
     b.m.add_constraints((cp / sb) * df.p + (cq / sb) * df.q + cl * df.ell + cv * w_from,

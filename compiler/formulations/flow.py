@@ -22,6 +22,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import xarray as xr
 from linopy import LinearExpression, Variable
 
 from gridc.compiler.core.builder import Builder
@@ -55,6 +56,9 @@ class Flow:
     outflow_q: Rows | LinearExpression
     states: LineStates
     distflow: DistFlowVars | None = None  # the cone and losses (distflow only)
+    # (g, b) pu [scenario, time, bus] of the shunts in the outflows (charging, banks,
+    # magnetising); None without any. The AC check takes them out of the injections.
+    shunts: tuple[xr.DataArray, xr.DataArray] | None = None
 
     @property
     def loss_kw(self) -> LinearExpression | None:
@@ -88,37 +92,52 @@ def cone_mode(requested: str, cones: int, nu: int) -> str:
 
 
 def flow_cap(b: Builder, with_stations: bool) -> float:
-    """No line carries more than all demand plus all generation (with 10 % for losses and
-    reactive power): the big-M of the flow bounds under `distflow`. The demand is the
-    model's own, at its peak over scenarios and steps (profiles and `scale load`
-    included). Unbounded with stations, whose load is a decision, with storage (which
-    charges), or with generators of unbounded size (the grid import does not count: it
-    only feeds the demand)."""
+    """No branch carries more than every sink and source of the model together, with
+    10 % for losses: 1.1 × (peak apparent demand + Σ generator capacity (P, and Q where
+    stated) + Σ storage power (stationary, to build, mobile units × their largest type,
+    EV batteries at their sites) + DG to build + Σ |shunt Q| at the highest voltage).
+    The demand is the model's own, at its peak over scenarios and steps (profiles and
+    `scale load` included). The grid import does not count: it only feeds the rest. A
+    big-M, never a rating: it bounds flows under `distflow` and the switched branches
+    without a rating in either formulation. Unbounded with stations (their load is a
+    decision) or generators of unbounded size."""
     m = b.model
-    if with_stations or m.storages or any(isinstance(i, P.StorageBuild | P.MobileStorage
-                                                     | P.EvBattery) for i in m.investments):
+    if with_stations:
         return math.inf
     gens = [g.p_max_kw for g in m.generators if g.kind != "grid"]
+    gens += [max(abs(g.q_max_kvar or 0.0), abs(g.q_min_kvar or 0.0))
+             for g in m.generators if g.kind != "grid"]
     if any(math.isinf(x) for x in gens):
         return math.inf
+    stores = [s.power_kw for s in m.storages]
+    for i in m.investments:
+        if isinstance(i, P.StorageBuild):
+            stores.append(i.power_max_kw)
+        elif isinstance(i, P.MobileStorage):
+            stores.append(i.count.max * max((t.power_kw for t in i.types), default=0.0))
+        elif isinstance(i, P.EvBattery):
+            stores += [s.evs * i.ev_power_kw + s.piles * i.pile_power_kw for s in i.sites]
+    net = b.idx.network
+    shunt_q = sum(abs(sh.q_kvar) for sh in net.shunts) * net.v_max_pu ** 2 * 1.21
     bus_p, bus_q, load_p, load_q = demand(b)
     apparent = (np.hypot(bus_p, bus_q).sum(BUS) + np.hypot(load_p, load_q).sum(LOAD))
     dg = sum(i.capacity_max_kw for i in m.investments if isinstance(i, P.DgUnits))
-    return 1.1 * (float(apparent.max()) + sum(gens) + dg)
+    return 1.1 * (float(apparent.max()) + sum(gens) + sum(stores) + dg + shunt_q)
 
 
 def define_flow(b: Builder, formulation: str, states: LineStates, *, with_abs_flow: bool,
                 levels: int | None, cone: str, with_stations: bool) -> tuple[Flow, str]:
     """The network blocks under `formulation`; returns the flow and the cone mode."""
     if formulation == "lindistflow":
-        net = define_lindistflow(b, states)
+        cap = flow_cap(b, with_stations) if states.switches else math.inf
+        net = define_lindistflow(b, states, cap)
         p_abs = define_flow_magnitude(b, net.p) if with_abs_flow else None
         return Flow(formulation, net.p, net.q, net.w, p_abs, net.outflow_p, net.outflow_q,
-                    states), "none"
+                    states, shunts=net.shunts), "none"
     nu = int(levels if levels is not None else DEFAULT_LEVELS)
     cones = b.idx.steps * len(b.idx.coords[SCENARIO]) * len(b.idx.coords[LINE])
     mode = cone_mode(cone, cones, nu)
     df = define_distflow(b, states, nu, flow_cap(b, with_stations), mode)
     p_abs = define_flow_magnitude(b, df.p) if with_abs_flow else None
     return Flow(formulation, df.p, df.q, df.w, p_abs, df.outflow_p, df.outflow_q, states,
-                df), mode
+                df, shunts=df.shunts), mode

@@ -1,8 +1,10 @@
-"""`network NAME { ... }`: base values, slack bus, buses, lines and tie lines."""
+"""`network NAME { ... }`: base values, slack bus, buses, lines and tie lines; the
+transformers, switches, shunts and rating polygon are read by `dsl.build.elements`."""
 
 from __future__ import annotations
 
 from gridc.dsl import ir
+from gridc.dsl.build import elements
 from gridc.dsl.build.columns import Col, Row, read_columns
 from gridc.dsl.build.head import read_head
 from gridc.dsl.build.reader import KIND_WORDS, Block, Context, ref_text, to_float, unit_help
@@ -14,6 +16,7 @@ from gridc.dsl.units import (
     LENGTH,
     PER_UNIT,
     POWER,
+    SUSCEPTANCE,
     VOLTAGE,
     UnitError,
     factor,
@@ -31,6 +34,7 @@ BUS_COLUMNS = {
     "x": Col("quantity", expect=LENGTH),
     "y": Col("quantity", expect=LENGTH),
     "region": Col("ref"),
+    "vn": Col("quantity", expect=VOLTAGE),
 }
 
 LINE_COLUMNS = {
@@ -43,6 +47,7 @@ LINE_COLUMNS = {
     "length": Col("quantity", expect=LENGTH),
     "open": Col("bool", default=False, aliases=("status",)),
     "switchable": Col("bool", default=False),
+    "b": Col("quantity", expect=SUSCEPTANCE, default=0.0),
 }
 
 
@@ -59,6 +64,10 @@ def build_network(ctx: Context, st: Stmt) -> ir.Network | None:
     bus_table = block.table("buses")
     line_table = block.table("lines", default=None)
     tie_table = block.table("ties", default=None)
+    trafo_table = block.table("transformers", default=None)
+    switch_table = block.table("switches", default=None)
+    shunt_table = block.table("shunts", default=None)
+    sides, fit = elements.rating_polygon(ctx, block)
     block.finish()
     buses = [_bus(r) for r in read_columns(ctx, bus_table, BUS_COLUMNS, "buses")] \
         if bus_table else []
@@ -67,6 +76,12 @@ def build_network(ctx: Context, st: Stmt) -> ir.Network | None:
         lines += [_line(r, False) for r in read_columns(ctx, line_table, LINE_COLUMNS, "lines")]
     if tie_table:
         lines += [_line(r, True) for r in read_columns(ctx, tie_table, LINE_COLUMNS, "ties")]
+    if trafo_table:
+        vn = {b.id: b.vn_kv if b.vn_kv is not None else (base_kv or 1.0) for b in buses}
+        lines += elements.transformers(ctx, trafo_table, vn)
+    if switch_table:
+        lines += elements.switches(ctx, switch_table)
+    shunts = elements.shunts(ctx, shunt_table) if shunt_table else []
     if head.name is None or base_kv is None or base_kva is None or slack is None \
             or vlim is None:
         return None
@@ -74,7 +89,8 @@ def build_network(ctx: Context, st: Stmt) -> ir.Network | None:
         span=st.span, name=head.name, base_kv=base_kv, base_kva=base_kva, slack_bus=slack,
         slack_v_pu=slack_v, v_min_pu=vlim[0], v_max_pu=vlim[1], load_profile=load_profile,
         cable_r_ohm_per_km=cable_r, cable_x_ohm_per_km=cable_x, cable_rating_kva=cable_rating,
-        buses=tuple(buses), lines=tuple(lines),
+        buses=tuple(buses), lines=tuple(lines), shunts=tuple(shunts), rating_sides=sides,
+        rating_fit=fit,
     )
 
 
@@ -164,7 +180,7 @@ def _bus(row: Row) -> ir.Bus:
     v = row.values
     return ir.Bus(span=row.span, id=v["id"], p_kw=v["p"], q_kvar=v["q"],
                   priority=v["priority"], v_min_pu=v["v_min"], v_max_pu=v["v_max"],
-                  x_km=v["x"], y_km=v["y"], region=v["region"])
+                  x_km=v["x"], y_km=v["y"], region=v["region"], vn_kv=v["vn"])
 
 
 def _line(row: Row, tie: bool) -> ir.Line:
@@ -172,4 +188,5 @@ def _line(row: Row, tie: bool) -> ir.Line:
     lid = v["id"] or f"{v['from']}-{v['to']}"
     return ir.Line(span=row.span, id=lid, from_bus=v["from"], to_bus=v["to"], r_ohm=v["r"],
                    x_ohm=v["x"], rating_kva=v["rating"], length_km=v["length"],
-                   normally_open=tie or v["open"], switchable=tie or v["switchable"])
+                   normally_open=tie or v["open"], switchable=tie or v["switchable"],
+                   b_us=v["b"])

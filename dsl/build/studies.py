@@ -17,7 +17,7 @@ from gridc.dsl.units import DURATION, FRACTION, UnitError, factor
 
 SCENARIO_USAGE = ("scenarios NAME { scenario NAME { probability 0.3, outage 6-7 from 8 h to 14 h,"
                   " scale load 1.1 } }  or  scenarios NAME from history \"file.csv\" "
-                  "cluster kmeans(k = 4, seed = 7)")
+                  "cluster kmeans(k = 4, seed = 7, restarts = 50)  or  ... cluster none")
 
 
 def build_scenarios(ctx: Context, st: Stmt) -> ir.ScenarioSet | None:
@@ -45,38 +45,49 @@ def build_scenarios(ctx: Context, st: Stmt) -> ir.ScenarioSet | None:
     return ir.ScenarioSet(span=st.span, name=name, scenarios=tuple(items))  # type: ignore[arg-type]
 
 
+#: the arguments of kmeans(...): clusters, the random seed, runs kept at the least inertia
+KMEANS_ARGS = ("k", "seed", "restarts")
+
+
 def _history(ctx: Context, st: Stmt, rest: list[Atom]) -> ir.HistorySource | None:
     words = [(x.kind, x.value) for x in rest]
     ok = (len(rest) == 5 and words[0] == ("kw", "from") and words[1] == ("name", "history")
           and rest[2].kind == "string" and words[3] == ("kw", "cluster")
-          and rest[4].kind == "call")
+          and (rest[4].kind == "call" or words[4] == ("name", "none")))
     if not ok:
         ctx.error("GRID014", "malformed generated scenarios", rest[0].span, help=SCENARIO_USAGE)
         return None
     call = rest[4]
+    if call.kind == "name":  # cluster none: every event is a scenario of its own
+        events = _history_events(ctx, rest[2])
+        if events is None:
+            return None
+        return ir.HistorySource(span=st.span, path=str(rest[2].value), method="none",
+                                k=len(events), events=events)
     if call.value != "kmeans":
         ctx.error("GRID015", f"unknown clustering method '{call.value}'", call.span,
-                  help="the clustering method is kmeans(k = 4, seed = 7)")
+                  help="the clustering method is kmeans(k = 4, seed = 7, restarts = 50)")
         return None
     args = {x.key: x for x in call.items if x.key}
-    unknown = [x for x in call.items if x.key not in ("k", "seed")]
+    unknown = [x for x in call.items if x.key not in KMEANS_ARGS]
     for x in unknown:
-        ctx.error("GRID014", "kmeans takes k = N and seed = N", x.span,
-                  help=did_you_mean(x.key or "", ["k", "seed"], "arguments"))
+        ctx.error("GRID014", "kmeans takes k = N, seed = N and restarts = N", x.span,
+                  help=did_you_mean(x.key or "", list(KMEANS_ARGS), "arguments"))
     if "k" not in args:
         ctx.error("GRID012", "kmeans needs k = N (the number of typical scenarios)", call.span)
         return None
     k = to_int(ctx, args["k"], 1)
     seed = to_int(ctx, args["seed"], 0) if "seed" in args else 0
+    restarts = to_int(ctx, args["restarts"], 1) if "restarts" in args else 1
     events = _history_events(ctx, rest[2])
-    if events is None or k is None or seed is None:
+    if events is None or k is None or seed is None or restarts is None:
         return None
     if k > len(events):
         ctx.error("GRID023", f"kmeans asks for k = {k} clusters but the history holds "
                   f"{len(events)} events", args["k"].span)
         return None
     return ir.HistorySource(span=st.span, path=str(rest[2].value), k=k, seed=seed,
-                            events=events)
+                            restarts=restarts, events=events)
 
 
 HISTORY_COLUMNS = {
@@ -175,6 +186,11 @@ def _scaling(ctx: Context, st: Stmt) -> ir.Scaling | None:
 
 # ------------------------------------------------------------------ studies
 
+#: the strategies a study may ask for and the arguments each takes (`decompose`:
+#: Benders over the scenarios, `gridc.runtime.strategies.decomposition`)
+STRATEGY_ARGS = {"extensive": (), "pso": ("particles", "iterations", "seed"),
+                 "decompose": ("seed",)}
+
 STUDY_USAGE = ("study NAME [extends BASE] { solve extensive, gap 0.5 %, formulation distflow, "
                "without mess, ... }")
 
@@ -198,17 +214,19 @@ def _solve(ctx: Context, b: Block) -> ir.SolveOptions | None:
                       help="write 'solve extensive' or 'solve pso(particles = 30, "
                            "iterations = 60, seed = 1)'")
             ok = False
-        elif str(atoms[0].value) not in ("extensive", "pso"):
+        elif str(atoms[0].value) not in STRATEGY_ARGS:
             strategy = str(atoms[0].value)
             ctx.error("GRID015", f"unknown strategy '{strategy}'", atoms[0].span,
-                      help=did_you_mean(strategy, ["extensive", "pso"], "strategies"))
+                      help=did_you_mean(strategy, list(STRATEGY_ARGS), "strategies"))
             ok = False
         else:
             strategy = str(atoms[0].value)
+            takes = STRATEGY_ARGS[strategy]
             for arg in atoms[0].items:
-                if arg.key not in ("particles", "iterations", "seed"):
+                if arg.key not in takes:
                     ctx.error("GRID014", f"unknown argument of {strategy}", arg.span,
-                              help="pso takes particles = N, iterations = N, seed = N")
+                              help=f"{strategy} takes " + (", ".join(
+                                  f"{k} = N" for k in takes) or "no argument"))
                     ok = False
                     continue
                 v = to_int(ctx, arg, 0)

@@ -12,6 +12,9 @@ Strategies (`STRATEGIES`; `choose` picks one when none is asked for):
   the shortest-path tree, then a free search: `runtime.strategies.topology_search`), then
   the full model is
   solved with those lines fixed; chosen for models with stations and a topology decision;
+* `decompose` — Benders over the scenarios with an integer master and a certified
+  gap (`runtime.strategies.decomposition`), scenario blocks on `SolveSettings.workers`
+  Dask workers; chosen when the study says `solve decompose`;
 * `pso` — the bi-level particle swarm over plans with scenario MILPs on Dask
   (`runtime.strategies.bilevel`); run by `Problem.solve_pso` (it returns the search, not
   one solution).
@@ -42,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from gridc.compiler import CompiledModel, compile_model
-from gridc.compiler.core.index import BUS, LINE
+from gridc.compiler.core.index import BUS, LINE, SCENARIO
 from gridc.compiler.core.scenarios import energized
 from gridc.compiler.families.stations import station_table
 from gridc.compiler.formulations.distflow import add_cuts, cone_report
@@ -55,8 +58,10 @@ from gridc.runtime.backend.warmstart import (
     saved_solution,
     solve_warm,
 )
+from gridc.runtime.executor import make_executor
 from gridc.runtime.results import Result, build_result
 from gridc.runtime.status import Stage, record
+from gridc.runtime.strategies.decomposition import decompose as run_decomposition
 
 #: re-solve with tangent cuts while |loss error| exceeds this (fraction)
 LOSS_TOL = 1e-3
@@ -80,6 +85,7 @@ class SolveSettings:
     start: np.ndarray | None = None  # values by label: a MIP start (see warmstart)
     node_limit: int | None = None  # HiGHS' mip_max_nodes, for every MIP solve
     control: SolveControl | None = None  # progress events and the stop flag
+    workers: int | None = None  # Dask workers of `decompose` (None or 1: serial)
 
 
 Strategy = Callable[[CompiledModel, dict[str, float], SolveSettings], Result]
@@ -190,7 +196,24 @@ def not_solved(compiled: CompiledModel, timings: dict[str, float], stages: list[
     return build_result(compiled, outcome, dict(timings), [*stages, final])
 
 
-STRATEGIES: dict[str, Strategy] = {"plain": plain, "warm": warm, "exchange": exchange}
+def decompose(compiled: CompiledModel, timings: dict[str, float], s: SolveSettings) -> Result:
+    """Benders over the scenarios (`runtime.strategies.decomposition`), its scenario
+    blocks on `s.workers` Dask workers (serial without)."""
+    with make_executor(s.workers) as executor:
+        result = run_decomposition(compiled, timings, s, executor=executor)
+    if result.ok:
+        result.summary.update(planning_summary(compiled))
+    return result
+
+
+def _two_stage(compiled: CompiledModel) -> bool:
+    """A first stage (a variable without a scenario dimension) next to scenario blocks."""
+    dims = [v.labels.dims for _, v in compiled.model.variables.items()]
+    return any(SCENARIO not in d for d in dims) and any(SCENARIO in d for d in dims)
+
+
+STRATEGIES: dict[str, Strategy] = {"plain": plain, "warm": warm, "exchange": exchange,
+                                   "decompose": decompose}
 #: every name `solve` accepts: the registry, `pso` (see `run_pso`) and `extensive`
 #: (= let `choose` pick the extensive-form strategy)
 NAMES = (*STRATEGIES, "pso", "extensive")
@@ -203,6 +226,8 @@ def choose(compiled: CompiledModel, requested: str | None) -> str:
     can_exchange = (compiled.stations is not None and topo is not None
                     and topo.built is not None and bool(topo.decided.any())
                     and compiled.options.get("fixed_lines") is None)
+    if requested is None and compiled.study.solve.strategy == "decompose":
+        requested = "decompose"
     if requested in (None, "extensive"):
         if can_exchange:
             return "exchange"
@@ -216,6 +241,9 @@ def choose(compiled: CompiledModel, requested: str | None) -> str:
     if requested == "exchange" and not can_exchange:
         raise ValueError("strategy 'exchange' needs a model with stations and a topology "
                          "decision ('lines' investment)")
+    if requested == "decompose" and not _two_stage(compiled):
+        raise ValueError("strategy 'decompose' needs investment decisions (variables "
+                         "without a scenario) next to scenario operation")
     if requested == "warm" and not compiled.restrictions:
         raise ValueError("strategy 'warm' needs a restriction (a mobile_storage investment)")
     return requested

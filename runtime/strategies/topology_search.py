@@ -53,10 +53,15 @@ from gridc.runtime.backend.solver import (
 from gridc.runtime.backend.warmstart import solve_from, values_by_label
 from gridc.runtime.status import Stage, record
 
-#: share of the time limit the plan stage may use (the rest: the full model)
+#: share of a time limit (when the user sets one) the plan stage may use (the rest: the
+#: full model), and the share of that spent on branch exchange. Without a time limit no
+#: stage is timed: the exchange runs to its local optimum, the search to its gap, so the
+#: same command gives the same topology on a quiet and on a loaded machine (issue 13).
 PLAN_SHARE = 0.5
-#: share of the plan stage spent on branch exchange (the rest: branch-and-bound from it)
 EXCHANGE_SHARE = 0.7
+#: most exchanges evaluated (each one solve of the plan model with lines fixed): a bound
+#: on work, not on time; the shipped sub-cases reach their local optimum well before it
+MAX_EXCHANGES = 300
 START_CUT_ROUNDS = 2
 
 
@@ -115,12 +120,15 @@ def _tree_path(lines: dict[str, tuple[int, int]], tree: set[str], a: int, b: int
 
 
 def branch_exchange(plan: CompiledModel, start: dict[str, bool], first: SolveOutcome,
-                    deadline: float, control: SolveControl | None = None, **common: Any
+                    deadline: float | None, control: SolveControl | None = None,
+                    **common: Any
                     ) -> tuple[dict[str, bool], SolveOutcome, np.ndarray | None, int]:
     """Branch exchange (Civanlar et al. 1988; Baran & Wu 1989): close one open candidate,
     open another line of the cycle it makes, keep the change if the plan model (lines
-    fixed, everything else optimised) gets cheaper; repeat until no exchange improves,
-    the deadline or a stop request. Returns the lines, the best outcome, its solution by
+    fixed, everything else optimised) gets cheaper; repeat until no exchange improves
+    (a local optimum), `MAX_EXCHANGES` evaluations, the deadline (None: none) or a stop
+    request. The order of trials is fixed, so without a deadline the result does not
+    depend on the machine's speed. Returns the lines, the best outcome, its solution by
     label (kept when it is found, so that it need not be solved again; None if HiGHS
     gave none) and the number of evaluations. `first` must be the last solve of
     `plan.model`. Progress: the best cost after each evaluation (not each solve's own)."""
@@ -131,14 +139,19 @@ def branch_exchange(plan: CompiledModel, start: dict[str, bool], first: SolveOut
     current, best, evaluations = dict(start), first, 0
     values = values_by_label(plan.model)  # the start's solution, solved by the caller
     improved = True
-    stopped = control.should_stop if control is not None else (lambda: False)
-    while improved and time.perf_counter() < deadline and not stopped():
+    should_stop = control.should_stop if control is not None else (lambda: False)
+
+    def stopped() -> bool:
+        return (should_stop() or evaluations >= MAX_EXCHANGES
+                or (deadline is not None and time.perf_counter() >= deadline))
+
+    while improved and not stopped():
         improved = False
         tree = {x for x, on in current.items() if on}
         for closing in sorted(x for x, on in current.items() if not on):
             a, b = ends[closing]
             for opening in _tree_path(ends, tree, a, b, len(buses)):
-                if time.perf_counter() >= deadline or stopped():
+                if stopped():
                     break
                 trial = {**current, closing: True, opening: False}
                 _set_lines(plan, trial)
@@ -211,8 +224,8 @@ def plan_topology(compiled: CompiledModel, *, time_limit: float | None,
           note="lines fixed to the shortest-path tree: the exchange's first point")
     if not first.status.ok or (control is not None and control.should_stop()):
         return None, info, stages
-    budget = (time_limit if time_limit is not None else 3600.0) * PLAN_SHARE
-    deadline = started + EXCHANGE_SHARE * budget
+    budget = None if time_limit is None else time_limit * PLAN_SHARE
+    deadline = None if budget is None else started + EXCHANGE_SHARE * budget
     begin("branch exchange")
     exchanged = time.perf_counter()
     lines, best, start, evaluations = branch_exchange(plan, start_lines, first, deadline,
@@ -223,12 +236,13 @@ def plan_topology(compiled: CompiledModel, *, time_limit: float | None,
                         solve_s=time.perf_counter() - exchanged,
                         stopped_by="interrupt" if control is not None
                         and control.should_stop() else None)
+    why = f"stopped at {MAX_EXCHANGES}" if evaluations >= MAX_EXCHANGES else "local optimum"
     stage("branch exchange", heuristic, limits=False,
-          note=f"{evaluations} evaluations; its point starts the topology search")
+          note=f"{evaluations} evaluations ({why}); its point starts the topology search")
     if control is not None and control.should_stop():
         return lines, info, stages
     _set_lines(plan, None)  # the best exchange's solution starts the free search
-    left = max(1.0, budget - (time.perf_counter() - started))
+    left = None if budget is None else max(1.0, budget - (time.perf_counter() - started))
     begin("topology search")
     second = solve_from(plan.model, highs_options(left, gap, threads, seed, verbose,
                                                   node_limit=node_limit, control=control),

@@ -1,0 +1,129 @@
+"""Benchmark of the out-of-sample evaluation (issue 16) on the resilience case: the
+method1 plan (docs/case-resilience.md, or `--plan OUT` of a solved study) scored on the
+events of the typhoon history, one run, on this machine.
+
+1. compile the study over the events and split it into one problem per event (timed);
+2. solve the first `--sample` event problems on a local Dask cluster of 1 worker, then
+   of 2 workers, `--repeat` times each (best of N): throughput in events per second
+   and the 2-worker / 1-worker ratio, next to the machine's own 2-process CPU scaling
+   measured just before (`bench/bilevel.py: cpu_scaling`; other jobs on a shared
+   machine take their share). Both runs must give the same numbers: checked.
+3. with `--full`, every event on 2 workers, end to end (`evaluate`: compile, split,
+   solve, statistics), as `gridc evaluate --workers 2` runs it.
+
+The load average (`os.getloadavg`) is printed before and after each part.
+
+    python bench/evaluate.py --sample 16 --repeat 1           # throughput only
+    python bench/evaluate.py --sample 16 --repeat 2 --full    # and all 120 events
+    python bench/evaluate.py --plan out/method1 --json bench_eval.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+CASE = ROOT / "models" / "ieee33_resilience.grid"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def load() -> str:
+    return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
+def method1_plan(folder: str | None) -> Any:
+    """The plan to score: a solved study's, else method1's of docs/case-resilience.md
+    (measured 2026-11-22: 19-20 and 27-28 reinforced, two MESS #3, one RB1 at bus 31)."""
+    from gridc.compiler.core.plan import Plan
+
+    if folder:
+        from gridc.cli.evaluate import read_plan
+
+        return read_plan(folder)[0]
+    return Plan(reinforced=("19-20", "27-28"), mess={"MESS1": 0, "MESS2": 0, "MESS3": 2},
+                packs={("RB1", "31"): 1})
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--plan", help="a solved study's output folder (default: method1's plan)")
+    ap.add_argument("--study", default="method1")
+    ap.add_argument("--sample", type=int, default=16, help="events for the throughput runs")
+    ap.add_argument("--repeat", type=int, default=1, help="best of N for the throughput runs")
+    ap.add_argument("--full", action="store_true", help="also every event on 2 workers")
+    ap.add_argument("--json", help="write the figures to this file")
+    args = ap.parse_args()
+
+    from bilevel import cpu_scaling
+
+    import gridc
+    from gridc.runtime.evaluate import (
+        compile_events,
+        event_scenarios,
+        history_of,
+        solve_events,
+        split_events,
+    )
+    from gridc.runtime.evaluate_report import evaluate
+    from gridc.runtime.executor import DaskExecutor, make_executor
+
+    out: dict[str, Any] = {"load_start": load()}
+    print(out["load_start"], flush=True)
+    model = gridc.load(CASE)
+    plan = method1_plan(args.plan)
+    scenarios = event_scenarios(model, history_of(model, args.study), args.study)
+    sample = scenarios[:args.sample]
+    started = time.perf_counter()
+    compiled = compile_events(model, args.study, sample)
+    out["compile_sample_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    problems = split_events(compiled, plan)
+    out["split_sample_s"] = time.perf_counter() - started
+    del compiled
+    print(f"{len(sample)} events compiled in {out['compile_sample_s']:.1f} s, split in "
+          f"{out['split_sample_s']:.2f} s; {load()}", flush=True)
+    out["cpu_scaling"] = cpu_scaling()
+    print(f"2-process CPU scaling now: {out['cpu_scaling']:.2f}; {load()}", flush=True)
+    numbers: dict[int, list[Any]] = {}
+    for workers in (1, 2):
+        best = None
+        for _ in range(args.repeat):
+            # a local cluster of 1 and of 2 worker processes: the same path both times
+            with DaskExecutor(n_workers=workers) as ex:
+                run = solve_events(problems, ex)
+            numbers[workers] = [(o.event, o.status, o.daily) for o in run.outcomes]
+            best = run.solve_wall_s if best is None else min(best, run.solve_wall_s)
+        assert best is not None
+        out[f"solve_{workers}w_s"] = best
+        out[f"events_per_s_{workers}w"] = len(problems) / best
+        print(f"{workers} worker(s): {len(problems)} events in {best:.1f} s (best of "
+              f"{args.repeat}), {len(problems) / best:.3f} events/s; {load()}", flush=True)
+    out["same_numbers"] = numbers[1] == numbers[2]
+    out["speedup_2w"] = out["events_per_s_2w"] / out["events_per_s_1w"]
+    print(f"2 workers / 1 worker throughput: {out['speedup_2w']:.2f} (same numbers: "
+          f"{out['same_numbers']})", flush=True)
+    if args.full:
+        started = time.perf_counter()
+        with make_executor(workers=2) as ex:
+            ev = evaluate(model, args.study, plan, ex)
+        out["full_wall_s"] = time.perf_counter() - started
+        s = ev.summary()
+        out["full"] = {"events": s["history"]["events"], "timings": s["timings"],
+                       "statuses": s["statuses"],
+                       "annual_operation": s["out_of_sample"]["annual_operation"]}
+        print(f"all {s['history']['events']} events on 2 workers: {out['full_wall_s']:.1f} s "
+              f"(compile {s['timings']['compile_s']:.1f}, solve {s['timings']['solve_wall_s']:.1f})"
+              f"; statuses {s['statuses']}; {load()}", flush=True)
+    out["load_end"] = load()
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,147 @@
+"""The `decompose` strategy (Benders over scenarios, `runtime.strategies.decomposition`).
+
+The model is tests/models/decomp8.grid: an eight-bus feeder, a ten-event storm history
+clustered into k = 4 typical days, line reinforcement, two MESS types with routing and
+EV battery packs, shedding. What must hold:
+
+* the decomposition reaches the extensive form's optimum within the gap, and each run's
+  certificate is consistent with the other (either bound below either objective);
+* the LP cuts are valid: the LP value function lies above every cut (checked against
+  re-solved LPs at other plans);
+* the same seed gives the same answer serially and on Dask, and a worker killed in the
+  middle of a batch changes nothing (the cluster fixture of test_executor_dask);
+* `cluster none` plans on every event of the history (each its own scenario).
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_executor_dask import Cluster, _KillingExecutor, cluster  # noqa: F401 (fixture)
+
+from gridc.compiler import CompiledModel, compile_model
+from gridc.dsl import load
+from gridc.runtime.executor import DaskExecutor, SerialExecutor
+from gridc.runtime.problem import Problem
+from gridc.runtime.results import Result
+from gridc.runtime.strategies import decomposition as D
+from gridc.runtime.strategies.registry import SolveSettings, choose
+
+warnings.filterwarnings("ignore", module="linopy")
+
+MODEL = Path(__file__).parent / "models" / "decomp8.grid"
+GAP = 0.005
+
+
+@pytest.fixture(scope="module")
+def compiled() -> CompiledModel:
+    return compile_model(load(MODEL), study="decompose4")
+
+
+@pytest.fixture(scope="module")
+def serial(compiled: CompiledModel) -> Result:
+    with SerialExecutor() as ex:
+        return D.decompose(compiled, {}, SolveSettings(gap=GAP, seed=1), executor=ex)
+
+
+@pytest.fixture(scope="module")
+def extensive() -> Result:
+    problem = Problem(compile_model(load(MODEL), study="extensive4"))
+    return problem.solve(gap=1e-4, strategy="plain", ac_check=False)
+
+
+def _plan(result: Result) -> dict[str, list[float]]:
+    ds = result.dataset
+    return {k: np.round(ds[k].values.ravel(), 6).tolist()
+            for k in ("reinforced", "mess_units", "ev_packs")}
+
+
+def _same(run: Result, ref: Result) -> None:
+    assert run.objective == ref.objective  # bit for bit: same blocks, same order
+    assert run.bound == ref.bound
+    assert _plan(run) == _plan(ref)
+    hist = [(h["lower_bound"], h.get("incumbent")) for h in
+            run.summary["decomposition"]["history"]]
+    ref_hist = [(h["lower_bound"], h.get("incumbent")) for h in
+                ref.summary["decomposition"]["history"]]
+    assert hist == ref_hist
+
+
+def test_the_study_chooses_decompose(compiled: CompiledModel) -> None:
+    assert compiled.study.solve.strategy == "decompose"
+    assert choose(compiled, None) == "decompose"
+
+
+def test_reaches_the_extensive_optimum_within_the_gap(serial: Result,
+                                                      extensive: Result) -> None:
+    assert serial.ok and extensive.ok
+    assert serial.status.value in ("optimal", "feasible_gap")
+    assert serial.gap is not None and serial.gap <= GAP
+    assert serial.objective is not None and serial.bound is not None
+    assert extensive.objective is not None and extensive.bound is not None
+    # both certificates hold for the one model: each bound below each objective
+    tol = 1e-7 * abs(extensive.objective)
+    assert serial.bound <= extensive.objective + tol
+    assert extensive.bound <= serial.objective + tol
+    assert abs(serial.objective - extensive.objective) <= GAP * abs(extensive.objective)
+    cert = serial.summary["decomposition"]
+    assert cert["iterations"] >= 2 and cert["cuts"]["lp"] > 0
+    assert cert["plan_gap"] is not None and cert["plan_gap"] <= GAP
+
+def test_the_written_solution_has_the_reported_cost(compiled: CompiledModel,
+                                                    serial: Result) -> None:
+    """The incumbent put on the model is a whole solution: its objective is the UB."""
+    value = float(compiled.model.objective.expression.solution.sum())
+    reported = value + compiled.objective_constant
+    assert serial.objective is not None
+    assert reported / compiled.objective_scale == pytest.approx(serial.objective, rel=1e-9)
+
+
+def test_lp_cuts_are_valid(compiled: CompiledModel) -> None:
+    """Q_LP(x') ≥ Q_LP(x) + d·(x' − x) at other plans x' (the cut's defining property)."""
+    from gridc.runtime.backend.twostage import BlockSolver
+
+    split = D.split_model(compiled)
+    solver = BlockSolver(split.blocks[0])
+    lo, hi = split.lb, split.ub
+    rng = np.random.default_rng(0)
+    x = np.where(rng.random(lo.size) < 0.3, hi, lo)
+    x = np.minimum(x, lo + 1)
+    base = solver.fixed_lp(x)
+    assert base.objective is not None and base.subgradient is not None
+    for _ in range(4):
+        y = np.where(rng.random(lo.size) < 0.3, np.minimum(hi, lo + 1), lo)
+        at = solver.fixed_lp(y)
+        if at.objective is None:  # a plan over a count limit: no value to compare
+            continue
+        cut = base.objective + float(base.subgradient @ (y - x))
+        assert at.objective >= cut - 1e-6 * (abs(cut) + 1.0)
+
+
+def test_same_answer_on_dask(cluster: Cluster, compiled: CompiledModel,  # noqa: F811
+                             serial: Result) -> None:
+    with DaskExecutor(scheduler=cluster.address) as ex:
+        run = D.decompose(compiled, {}, SolveSettings(gap=GAP, seed=1), executor=ex)
+    _same(run, serial)
+
+
+def test_a_killed_worker_changes_nothing(cluster: Cluster,  # noqa: F811
+                                         compiled: CompiledModel, serial: Result) -> None:
+    # last Dask test of the module: it leaves the cluster with one worker
+    with _KillingExecutor(cluster, "w1", at_batch=2) as ex:
+        run = D.decompose(compiled, {}, SolveSettings(gap=GAP, seed=1), executor=ex)
+        assert ex.killed_busy
+    _same(run, serial)
+
+
+def test_cluster_none_plans_on_every_event() -> None:
+    model = load(MODEL)
+    history = next(s for s in model.scenario_sets if s.name == "every").history
+    assert history is not None and history.method == "none"
+    c = compile_model(model, study="every")
+    names = [str(x) for x in c.index.coords["scenario"].values]
+    assert names == [f"E{k:02d}" for k in range(1, 11)]
+    assert np.allclose(c.scenarios.probability.values, 0.1)
