@@ -109,11 +109,12 @@ def main(argv: list[str] | None = None) -> int:
         n = compiled.index.coords["scenario"].size
         print(f"k = {k}: {n} scenarios, {compiled.model.nvars:,} columns, "
               f"compile {compile_s:.1f} s (load {load_avg()})", flush=True)
-        runs = [] if args.no_extensive else [lambda: run_extensive(compiled, args.cap)]
-        runs += [lambda w=int(w): run_decomposition(compiled, args.cap, w)
-                 for w in args.workers.split(",")]
-        for go in runs:
-            row = {"k": k, "scenarios": n, "compile_s": compile_s, **go()}
+        runs = [] if args.no_extensive else [0]  # 0: the extensive form
+        runs += [int(w) for w in args.workers.split(",")]
+        for workers in runs:
+            got = run_extensive(compiled, args.cap) if workers == 0 else \
+                run_decomposition(compiled, args.cap, workers)
+            row = {"k": k, "scenarios": n, "compile_s": compile_s, **got}
             rows.append(row)
             print(f"  {row['method']:<24} {row['status']:<20} {row['wall_s']:7.1f} s  "
                   f"gap {fmt(row['gap'], '{:.2%}')}  bound {fmt(row['bound'], '{:,.0f}')}  "

@@ -56,7 +56,6 @@ from pathlib import Path
 
 from operation_case import (
     BASE_KV,
-    BASE_KVA,
     CURTAIL,
     FULL,
     GT_BUS,

@@ -4,8 +4,8 @@ its study's typical days come from (`gridc.runtime.evaluate`, `runtime.evaluate_
     gridc evaluate models/ieee33_resilience.grid --plan out/method1 --workers 2 -o out/eval
     gridc evaluate models/ieee33_resilience.grid --study paper_plan     # its fix lines
 
-* The plan: `--plan OUT` reads the "decisions" of OUT/summary.json (a solved study's
-  output folder; its study is the default `--study`); without `--plan`, the study's
+* The plan: `--plan OUT` reads the plan of OUT/summary.json (a solved study's output
+  folder, extensive form or PSO; its study is the default `--study`); without `--plan`, the study's
   `fix` lines (a study with investments but no fix is a usage error).
 * Each event is its own operation problem with the plan fixed, solved to the study's gap
   (`--gap`, `--time-limit` per event), serially or on Dask (`--workers N`,
@@ -96,7 +96,9 @@ def read_plan(folder: str) -> tuple[Plan, str | None]:
                          "solved study (gridc solve ... --out OUT)") from None
     except (OSError, json.JSONDecodeError) as exc:
         raise ValueError(f"cannot read {path}: {exc}") from None
-    decisions = summary.get("decisions") if isinstance(summary, dict) else None
+    decisions = None
+    if isinstance(summary, dict):  # gridc solve: "decisions"; the PSO: "plan"
+        decisions = summary.get("decisions") or summary.get("plan")
     if not isinstance(decisions, dict) or not decisions:
         status = summary.get("status") if isinstance(summary, dict) else None
         raise ValueError(f"{path} holds no plan (status {status or 'unknown'}): only a "

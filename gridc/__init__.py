@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the names below, for type checkers; resolved lazily at run time
     from gridc.dsl import GridError, ir, load, parse
+    from gridc.interop import import_network
 
 __version__ = "0.1.0"
 
@@ -26,8 +27,9 @@ _FROM_DSL = ("GridError", "ir", "load", "parse")
 
 
 def __getattr__(name: str) -> Any:
-    if name in _FROM_DSL:
-        value = getattr(importlib.import_module("gridc.dsl"), name)
+    if name in _FROM_DSL or name == "import_network":  # the latter: gridc.interop
+        module = "gridc.dsl" if name in _FROM_DSL else "gridc.interop"
+        value = getattr(importlib.import_module(module), name)
         globals()[name] = value  # later look-ups skip this hook
         return value
     raise AttributeError(f"module 'gridc' has no attribute {name!r}")
@@ -41,4 +43,4 @@ def compile(model: ir.Model, study: str | None = None, **options: Any) -> Any:
     return Problem.from_ir(model, study=study, **options)
 
 
-__all__ = ["GridError", "__version__", "compile", "ir", "load", "parse"]
+__all__ = ["GridError", "__version__", "compile", "import_network", "ir", "load", "parse"]

@@ -142,13 +142,17 @@ class Network:
     approximations: list[str] = field(default_factory=list)
 
 
+#: reserved words of the language (docs/language.md §2.4): no id is made of one bare
+KEYWORDS = frozenset({"at", "from", "to", "with", "by", "over", "extends", "step", "column",
+                      "cluster", "each"})
+
 _NAME = re.compile(r"[^A-Za-z0-9_]+")
 
 
 def model_name(text: str) -> str:
     """A `.grid` name (letters, digits, `_`, not starting with a digit) from any text."""
     name = _NAME.sub("_", text).strip("_") or "imported"
-    return name if not name[0].isdigit() else f"net_{name}"
+    return name if not name[0].isdigit() and name not in KEYWORDS else f"net_{name}"
 
 
 def natural_key(ident: str) -> tuple[tuple[int, int | str], ...]:

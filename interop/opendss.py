@@ -28,6 +28,7 @@ from typing import Any
 
 from gridc.interop.coordinates import place
 from gridc.interop.neutral import (
+    KEYWORDS,
     Bus,
     Generator,
     ImportFailure,
@@ -96,7 +97,8 @@ def _convert(dss: Any, description: str, name: str) -> Network:
               "bus is one bus, loads summed over phases"]
     ids: dict[str, str] = {}
     for raw in dss.Circuit.AllBusNames():  # identifiers the language takes, unique
-        ident = raw if _IDENT.fullmatch(raw) else "b_" + re.sub(r"\W", "_", raw)
+        ident = (raw if _IDENT.fullmatch(raw) and raw not in KEYWORDS
+                 else "b_" + re.sub(r"\W", "_", raw))
         while ident in ids.values():
             ident += "_"
         ids[raw.lower()] = ident
@@ -191,6 +193,9 @@ def _sequence(matrix: list[float], n: int) -> float:
 def _lines(dss: Any, ids: dict[str, str], approx: list[str]) -> tuple[list[Line], list[Switch]]:
     f_hz = float(dss.Solution.Frequency())
     lines, switches = [], []
+    if dss.Lines.Count():
+        approx.append("line ratings are NormAmps, which OpenDSS sets to 400 A where a line "
+                      "and its linecode give none")
     ok = dss.Lines.First()
     while ok:
         label = dss.Lines.Name()
@@ -224,7 +229,8 @@ def _lines(dss: Any, ids: dict[str, str], approx: list[str]) -> tuple[list[Line]
 
 
 def _transformers(dss: Any, ids: dict[str, str], approx: list[str]) -> list[Transformer]:
-    out = []
+    out: list[Transformer] = []
+    single: list[Transformer] = []
     ok = dss.Transformers.First()
     while ok:
         label = dss.Transformers.Name()
@@ -242,20 +248,19 @@ def _transformers(dss: Any, ids: dict[str, str], approx: list[str]) -> list[Tran
         xhl = float(dss.Transformers.Xhl())
         element = f"transformer.{label}"
         pfe_pct, imag = _property(dss, element, "%noloadloss"), _property(dss, element, "%imag")
-        if phases == 1:
-            approx.append("single-phase transformers are taken as three-phase banks")
         approx.append("transformer winding connections (delta, wye) and their phase shifts "
                       "are not modelled")
         hv, lv = (wdg[0], wdg[1]) if wdg[0][1] >= wdg[1][1] else (wdg[1], wdg[0])
         vkr = hv[3] + lv[3]
         rating = hv[2]
-        out.append(Transformer(
+        (single if phases == 1 else out).append(Transformer(
             id=f"t_{_safe(label)}", from_bus=ids[hv[0]], to_bus=ids[lv[0]],
             rating_kva=rating, vk_pct=math.hypot(vkr, xhl), vkr_pct=vkr, vn_hv_kv=hv[1],
             vn_lv_kv=lv[1], ratio=hv[4] / lv[4], pfe_kw=pfe_pct / 100.0 * rating,
             i0_pct=max(imag, pfe_pct * (1 + 1e-9)),
             note=f"OpenDSS transformer '{label}', taps {hv[4]:g} / {lv[4]:g}"))
         ok = dss.Transformers.Next()
+    out += _banks(single, approx)
     if dss.RegControls.Count():
         approx.append("regulator controls are not modelled: taps stay where the circuit's "
                       "last solution left them")
@@ -282,4 +287,35 @@ def _capacitors(dss: Any, ids: dict[str, str], vn: dict[str, float]) -> list[Shu
                          note=f"OpenDSS capacitor '{label}', {sum(map(bool, states))} of "
                               f"{len(states)} step(s) closed"))
         ok = dss.Capacitors.Next()
+    return out
+
+
+def _banks(single: list[Transformer], approx: list[str]) -> list[Transformer]:
+    """Single-phase units between the same two buses (one per phase, e.g. the three
+    regulators of the IEEE 13-node feeder) as one three-phase bank: ratings added, the
+    same vk (in % of each unit), taps averaged; a lone unit is a bank of its own size."""
+    groups: dict[tuple[str, str], list[Transformer]] = defaultdict(list)
+    for unit in single:
+        groups[(unit.from_bus, unit.to_bus)].append(unit)
+    out = []
+    for units in groups.values():
+        first = units[0]
+        ratios = [u.ratio for u in units]
+        names = ", ".join(u.id.removeprefix("t_") for u in units)
+        if len(units) > 1:
+            approx.append("single-phase transformers between the same buses are merged into "
+                          "one three-phase bank (ratings added, taps averaged)")
+        else:
+            approx.append("a lone single-phase transformer is taken as a three-phase bank")
+        out.append(Transformer(
+            id=first.id, from_bus=first.from_bus, to_bus=first.to_bus,
+            rating_kva=sum(u.rating_kva for u in units),
+            vk_pct=sum(u.vk_pct * u.rating_kva for u in units) / sum(u.rating_kva for u in units),
+            vkr_pct=sum(u.vkr_pct * u.rating_kva for u in units)
+            / sum(u.rating_kva for u in units),
+            vn_hv_kv=first.vn_hv_kv, vn_lv_kv=first.vn_lv_kv,
+            ratio=sum(ratios) / len(ratios), pfe_kw=sum(u.pfe_kw for u in units),
+            i0_pct=max(u.i0_pct for u in units),
+            note=f"single-phase units {names} as one bank; ratios "
+                 + " / ".join(f"{r:.6g}" for r in ratios)))
     return out

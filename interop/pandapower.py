@@ -118,7 +118,7 @@ def _in_service(table: Any) -> Any:
 def convert(net: Any, description: str, name: str) -> Network:
     """The neutral tables of a pandapower net (its base case, as pandapower runs it)."""
     for table in UNSUPPORTED:
-        frame = net[table] if table in net else None
+        frame = net.get(table, None)
         if frame is not None and len(frame) and (
                 "in_service" not in frame or frame["in_service"].astype(bool).any()):
             raise ImportFailure(f"the network has {len(frame)} '{table}' element(s), which "

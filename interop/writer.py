@@ -13,11 +13,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from gridc.interop.neutral import ImportFailure, Network, clean, natural_key
+from gridc.interop.neutral import KEYWORDS, ImportFailure, Network, clean, natural_key
 
 #: suffixes of the files one import writes next to `NAME.grid`
 TABLE_SUFFIXES = ("buses", "lines", "transformers", "switches", "shunts")
@@ -39,6 +40,14 @@ def number(value: float) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+def ref(ident: str) -> str:
+    """A bus id as a statement refers to it: bare when it is a name or a whole number,
+    else a string."""
+    if ident not in KEYWORDS and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*|\d+", ident):
+        return ident
+    return '"' + ident.replace('"', "") + '"'
 
 
 def word(flag: bool, yes: str = "yes", no: str = "no") -> str:
@@ -185,7 +194,7 @@ def _grid_text(net: Network, files: dict[str, str], gens: list[Any]) -> str:
                    "kVA (a table cell cannot be empty): no limit in practice")
     out += ["", f'model {name} "{clean(net.source)}"', "", f"network {name} {{",
             f"  base {number(net.base_kv)} kV {number(net.base_kva)} kVA",
-            f"  slack {net.slack_bus} at {number(net.slack_v_pu)} pu"]
+            f"  slack {ref(net.slack_bus)} at {number(net.slack_v_pu)} pu"]
     if net.voltage_note:
         out.append(f"  // {clean(net.voltage_note)}")
     out.append(f"  voltage {number(net.v_min_pu)} .. {number(net.v_max_pu)} pu")
@@ -209,7 +218,7 @@ def _grid_text(net: Network, files: dict[str, str], gens: list[Any]) -> str:
             props.append(f"q_min {number(q_min)} kvar")
         if q_max is not None:
             props.append(f"q_max {number(q_max)} kvar")
-        out.append(f"generator {g.id} : dg at {g.bus} {{ {', '.join(props)} }}")
+        out.append(f"generator {g.id} : dg at {ref(g.bus)} {{ {', '.join(props)} }}")
     out += ["",
             "// A first operation study: one snapshot at the source's loads. DistFlow with",
             "// losses minimised keeps its cone tight, so its voltages are the AC ones of a",

@@ -32,6 +32,7 @@ import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -176,13 +177,19 @@ def _plan_block(name: str, labels: xr.DataArray, plan: Plan) -> xr.DataArray:
     return grid
 
 
-def plan_from_summary(decisions: Mapping[str, object]) -> Plan:
-    """A `Plan` from the "decisions" of a solved study's summary.json."""
-    reinforced = tuple(str(x) for x in decisions.get("reinforced", []) or [])  # type: ignore[attr-defined]
-    mess = {str(k): int(v) for k, v in (decisions.get("mess") or {}).items()}  # type: ignore[attr-defined]
+def plan_from_summary(decisions: Mapping[str, Any]) -> Plan:
+    """A `Plan` from a solved study's summary.json: its "decisions" (`gridc solve`:
+    packs as {type: {site: n}}) or its "plan" (the PSO: packs as [type, site, n])."""
+    reinforced = tuple(str(x) for x in decisions.get("reinforced") or [])
+    mess = {str(k): int(v) for k, v in (decisions.get("mess") or {}).items()}
     packs: dict[tuple[str, str], int] = {}
-    for t, row in (decisions.get("ev_packs") or {}).items():  # type: ignore[attr-defined]
+    given = decisions.get("ev_packs") or {}
+    rows = given.items() if isinstance(given, Mapping) else []
+    for t, row in rows:
         for site, n in row.items():
+            packs[(str(t), str(site))] = int(n)
+    if not isinstance(given, Mapping):
+        for t, site, n in given:
             packs[(str(t), str(site))] = int(n)
     return Plan(reinforced=reinforced, mess=mess, packs=packs)
 

@@ -297,3 +297,52 @@ def test_transformer_nameplate_is_checked() -> None:
     with pytest.raises(GridError) as err:
         gridc.parse(bad, "t.grid")
     assert [d.code for d in err.value.diagnostics] == ["GRID023"]
+
+
+RECONFIGURE = """
+formulation distflow
+network n {
+  base 10 kV 1 MVA
+  slack s
+  buses table {
+    id  p[kW]  q[kvar]
+    s   0      0
+    a   100    20
+    b   100    20
+  }
+  lines table {
+    from  to  r[ohm]  x[ohm]
+    s     a   1.0     1.0
+    s     b   4.0     4.0
+  }
+  switches table {
+    id  from  to  open
+    k   a     b   open
+  }
+}
+invest switching : lines {
+  candidates table {
+    from  to
+    a     b
+    s     b
+  }
+  install 0 CNY/km
+  life 30 y
+  radial
+}
+study reconfig { objective losses }
+"""
+
+
+def test_reconfiguration_closes_a_switch() -> None:
+    """Feeding b through the closed switch k (losses 0.01 pu × 0.0416 pu² ≈ 0.416 kW)
+    beats the 4-ohm line s-b (0.01 × 0.0104 + 0.04 × 0.0104 = 0.52 kW): the radial
+    reconfiguration closes k, opens s-b, and the AC check finds b's 100 kW in k."""
+    problem = gridc.compile(gridc.parse(RECONFIGURE, "k.grid"), study="reconfig")
+    r = problem.solve()
+    assert r.status == SolveStatus.optimal
+    built = dict(zip(r.dataset["line"].values, r.dataset["line_built"].values, strict=True))
+    assert built["k"] == pytest.approx(1.0) and built["s-b"] == pytest.approx(0.0, abs=1e-9)
+    assert float(r.dataset["ac_line_p"].sel(line="k").squeeze()) == pytest.approx(100.0,
+                                                                                 abs=1e-6)
+    assert r.objective == pytest.approx(0.416, rel=0.02)

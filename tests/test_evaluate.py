@@ -226,3 +226,13 @@ def test_check_prints_the_inertia(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(STORM6)]) == 0
     assert "3 typical days of 10 events, inertia 2.366 (best of 5 k-means runs" in \
         capsys.readouterr().out
+
+
+def test_plans_of_both_summary_layouts() -> None:
+    from gridc.runtime.evaluate import plan_from_summary
+
+    solve = plan_from_summary({"reinforced": ["1-2"], "mess": {"M": 1},
+                               "ev_packs": {"RB1": {"31": 2, "7": 0}}})
+    pso = plan_from_summary({"reinforced": ["1-2"], "mess": {"M": 1},
+                             "ev_packs": [["RB1", "31", 2], ["RB1", "7", 0]]})
+    assert solve == pso == Plan(("1-2",), {"M": 1}, {("RB1", "31"): 2, ("RB1", "7"): 0})

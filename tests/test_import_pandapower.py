@@ -31,7 +31,7 @@ pn = pytest.importorskip("pandapower.networks")
 CIGRE = "create_cigre_network_mv(with_der=False)"
 #: (source, import options, LinDistFlow bound in pu: measured max |V_lin - V_AC| + margin)
 NETWORKS = {
-    "case33bw": ("case33bw", {}, 0.0045),  # measured 0.0040 (bus 17)
+    "case33bw": ("case33bw", {}, 0.0035),  # measured 0.0028 (bus 17)
     # pandapower's own AC flow puts 26.1 MVA through CIGRE's 25 MVA transformer 0 (its
     # current loading 101.4 % at 1.03 pu): at the nameplate rating the base case is
     # infeasible, so it is imported with a 5 % margin
@@ -89,6 +89,7 @@ def test_distflow_voltages_match_pandapower(imported: dict[str, Path], key: str)
     ref = reference_voltages(pandapower_net(NETWORKS[key][0]))
     assert set(ref) <= set(ours)
     worst = max(abs(ours[b] - ref[b]) for b in ref)
+    print(f"{key}: DistFlow max |V - V_AC| = {worst:.2e} pu, status {result.status}")
     assert worst <= 1e-3, f"{key}: max |V_distflow - V_pandapower| = {worst:.2e} pu"
 
 
