@@ -82,6 +82,9 @@ PER_CELL: dict[str, tuple[float, float, float]] = {
     "line_btn": (44, 61, 212),  # DistFlow, the cone as a Ben-Tal-Nemirovski polygon
     "line_cuts": (3, 11, 50),  # DistFlow, the cone as supporting planes (large models)
     "loss": (1, 2, 4),  # a line's |flow| for `penalty loss` (LinDistFlow)
+    # one face of a rated branch's apparent-power polygon at one end (N - 4 a branch and
+    # end; the axis faces are bounds): P, Q (and the current at DistFlow's to end)
+    "rating_face": (0, 1, 3),
     "reinforced": (0, 1, 3),  # line states decided by a reinforcement
     "reinforced_cone": (0, 6, 24),  # the same under DistFlow
     "topology": (0, 1, 4),  # line states decided by a `lines` investment
@@ -245,6 +248,10 @@ def estimate(m: ir.Model, study: ir.Study | None = None) -> Estimate | None:
     counts[line] = n_line
     if any(p.kind == "loss" for p in m.penalties):
         counts["loss"] = n_line
+    rated = sum(ln.rating_kva is not None or net.cable_rating_kva is not None
+                for ln in net.lines)
+    ends = 2 if formulation == "distflow" else 1
+    counts["rating_face"] = rated * max(0, net.rating_sides - 4) * ends
     cone = "_cone" if formulation == "distflow" else ""
     if any(isinstance(i, P.Reinforcement) for i in invs):
         counts["reinforced" + cone] = n_line

@@ -8,7 +8,7 @@ plan does on the events it was not planned for is measured here, each event its 
     run.outcomes[0].daily, .unserved_kwh, .status
 
 How the event problems are built (measured on the resilience case, 2026-12-03, load 4-5):
-compiling the model for ONE scenario costs 13-18 s (fixed xarray/linopy overhead), for
+compiling the model for ONE scenario costs 13-20 s (fixed xarray/linopy overhead), for
 all 120 events of the history 24 s. So the events are compiled together, as one
 scenario set (`chunk` events per compile), with every `fix` dropped; the plan pins the
 first-stage columns, and the matrix is cut into one block per event

@@ -145,3 +145,13 @@ def test_cluster_none_plans_on_every_event() -> None:
     names = [str(x) for x in c.index.coords["scenario"].values]
     assert names == [f"E{k:02d}" for k in range(1, 11)]
     assert np.allclose(c.scenarios.probability.values, 0.1)
+
+
+def test_decompose_takes_only_a_seed(tmp_path: Path) -> None:
+    from gridc.dsl import GridError, parse
+
+    text = MODEL.read_text(encoding="utf-8").replace(
+        "solve decompose(seed = 1)", "solve decompose(particles = 3)")
+    with pytest.raises(GridError) as err:
+        parse(text, MODEL)
+    assert "GRID014" in str(err.value)

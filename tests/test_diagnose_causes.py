@@ -262,18 +262,17 @@ def test_fix_that_leaves_a_load_unserved_is_the_cause() -> None:
     assert cause.sufficient
 
 
-def test_count_is_the_cause_when_the_plan_needs_what_it_fixes() -> None:
-    """The storm cuts both lines, so both must be reinforced, as the fix says, but
-    `count 0 .. 1` allows one: raising the count (one unit at 60) restores feasibility;
-    un-fixing a line (option 2) leaves b3's 100 kW short, so it is not enough."""
-    text = fixed(1, "fix r1 [b1-b2, b2-b3]")
+def test_count_is_the_cause_when_the_plan_needs_more_than_it_allows() -> None:
+    """The storm cuts both lines, so both must be reinforced, but `count 0 .. 1` allows
+    one: raising the count (one unit at 60) restores feasibility, and it is the only
+    cause. (A `fix` of both lines under that count is refused before solving, GRID053:
+    tests/bad/fix_over_count.grid.)"""
+    text = fixed(1, "")
     diag = diagnose(parse(text, "fixed.grid"), study="plan")
-    one, two = diag.causes[0], next(c for c in diag.causes if c.option == 2)
-    assert (one.kind, one.option, one.sufficient) == ("investment count", 1, True)
-    assert one.where == at(text, "count 0 .. 1", "fixed.grid")
-    assert one.action == "raise the count maximum from 1 to 2 (+1)"
-    assert (two.kind, two.sufficient) == ("fixed decision", False)
-    assert two.where == at(text, "fix r1 [b1-b2, b2-b3]", "fixed.grid")
+    assert [(c.kind, c.option, c.sufficient) for c in diag.causes] == [
+        ("investment count", 1, True)]
+    assert diag.causes[0].where == at(text, "count 0 .. 1", "fixed.grid")
+    assert diag.causes[0].action == "raise the count maximum from 1 to 2 (+1)"
 
 
 @pytest.mark.parametrize(("text", "fix"), [

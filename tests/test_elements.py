@@ -235,22 +235,24 @@ price grid 0.5 CNY/kWh
 """
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(loads=st.lists(st.tuples(st.integers(0, 300), st.integers(-150, 300)), min_size=1,
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(loads=st.lists(st.tuples(st.integers(1, 300), st.integers(-50, 100)), min_size=1,
                       max_size=4),
        ratings=st.lists(st.integers(40, 400), min_size=4, max_size=4),
        sides=st.sampled_from([8, 12, 16]), fit=st.sampled_from(["outer", "inner"]),
        formulation=st.sampled_from(["lindistflow", "distflow"]))
 def test_rating_holds_in_every_solved_feeder(loads: list[tuple[int, int]], ratings: list[int],
                                              sides: int, fit: str, formulation: str) -> None:
-    """On random chain feeders with shedding (always feasible), every line carries at most
+    """On random chain feeders with shedding (always feasible: every load can be shed at
+    its power factor), every line carries at most
     S·(1 + overshoot) of apparent power at both ends (distflow: the to end is P − rℓ)."""
-    buses = "    b0  0  0\n" + "".join(f"    b{k + 1}  {p}  {q}\n"
-                                       for k, (p, q) in enumerate(loads))
+    # q = p · pct/100, so that shedding (at the load's power factor) can always relieve
+    buses = "    b0  0  0\n" + "".join(f"    b{k + 1}  {p}  {p * pct / 100:g}\n"
+                                       for k, (p, pct) in enumerate(loads))
     lines = "".join(f"    b{k}  b{k + 1}  0.4  0.3  {ratings[k]}\n" for k in range(len(loads)))
     text = FEEDER.format(formulation=formulation, polygon=f"rating_polygon {sides} {fit}",
                          buses=buses, lines=lines)
-    r = gridc.compile(gridc.parse(text, "p.grid")).solve()
+    r = gridc.compile(gridc.parse(text, "p.grid")).solve(ac_check=False)
     assert r.status == SolveStatus.optimal
     ds = r.dataset
     s = np.hypot(ds["line_p"].values, ds["line_q"].values)

@@ -3,7 +3,7 @@
 Why: with its first-stage columns (the plan: columns without a scenario) fixed, an
 extensive-form model falls apart into independent scenario blocks. Compiling the model
 once over all scenarios and cutting its matrix into blocks is far cheaper than compiling
-one model per scenario: on the resilience case one compile costs 13-18 s whatever the
+one model per scenario: on the resilience case one compile costs 13-20 s whatever the
 number of scenarios up to about 20 (xarray alignment overhead, measured 2026-12-03 at
 load 4-5), and 24 s for all 120 events of its history. The blocks are plain arrays
 (`SubProblem`): small, picklable, solved anywhere (a Dask worker needs no model, no
