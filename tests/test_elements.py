@@ -8,6 +8,7 @@ reference on a small two-level network of our own.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -348,3 +349,14 @@ def test_reconfiguration_closes_a_switch() -> None:
     assert float(r.dataset["ac_line_p"].sel(line="k").squeeze()) == pytest.approx(100.0,
                                                                                  abs=1e-6)
     assert r.objective == pytest.approx(0.416, rel=0.02)
+
+
+def test_cable_charging_can_flow_back_to_the_slack() -> None:
+    """The flow big-M (`compiler.formulations.flow.flow_cap`) counts cable charging: a
+    cable charging more than the load behind it solves under DistFlow, as under
+    LinDistFlow (it was infeasible when the big-M left charging out)."""
+    path = Path(__file__).resolve().parent / "models" / "charging" / "backflow.grid"
+    model = gridc.load(path)
+    for study in ("base", "linear"):
+        result = gridc.compile(model, study=study).solve(threads=1, ac_check=False)
+        assert result.status.value == "optimal", (study, result.message)

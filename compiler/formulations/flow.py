@@ -118,7 +118,13 @@ def flow_cap(b: Builder, with_stations: bool) -> float:
         elif isinstance(i, P.EvBattery):
             stores += [s.evs * i.ev_power_kw + s.piles * i.pile_power_kw for s in i.sites]
     net = b.idx.network
-    shunt_q = sum(abs(sh.q_kvar) for sh in net.shunts) * net.v_max_pu ** 2 * 1.21
+    # shunts at the highest voltage: banks (q at 1 pu) and cable charging (b[uS] x vn[kV]²
+    # x 1e-3 kvar at 1 pu, taken at the line's from bus level), which can exceed the load
+    # behind a cable and flow back to the slack
+    vn = net.bus_vn_kv()
+    charging = sum(ln.b_us * vn[ln.from_bus] ** 2 * 1e-3 for ln in net.lines)
+    shunt_q = (sum(abs(sh.q_kvar) for sh in net.shunts) + charging) \
+        * net.v_max_pu ** 2 * 1.21
     bus_p, bus_q, load_p, load_q = demand(b)
     apparent = (np.hypot(bus_p, bus_q).sum(BUS) + np.hypot(load_p, load_q).sum(LOAD))
     dg = sum(i.capacity_max_kw for i in m.investments if isinstance(i, P.DgUnits))
