@@ -16,7 +16,7 @@ FEEDER = Path(__file__).resolve().parent / "models" / "feeder8.grid"
 
 def test_every_registered_strategy_is_a_cli_choice() -> None:
     assert set(STRATEGIES) <= set(NAMES)
-    assert {"plain", "warm", "exchange", "pso", "extensive"} == set(NAMES)
+    assert {"plain", "warm", "exchange", "pso", "decompose", "extensive"} == set(NAMES)
 
 
 def test_default_choice_follows_what_the_model_contains() -> None:
