@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+import numpy as np
+
 from gridc.dsl import ir
 from gridc.dsl import ir_planning as P
 from gridc.dsl.budgets import Budget, check_budget
@@ -155,27 +157,25 @@ def _check_transformer(d: Collector, ln: ir.Line) -> None:
 
 def check_connected(m: ir.Model, d: Collector) -> None:
     """Every bus reachable from the slack through lines, tie lines or candidate lines."""
+    from scipy.sparse import coo_matrix  # scipy only when a model is checked (start-up)
+    from scipy.sparse.csgraph import connected_components
+
     for net in m.networks:
         ids = [b.id for b in net.buses]
         if net.slack_bus not in ids:
             continue
-        known = set(ids)
-        adj: dict[str, list[str]] = {}
+        pos = {b: k for k, b in enumerate(ids)}
         edges = [(ln.from_bus, ln.to_bus) for ln in net.lines]
         for inv in m.investments:
             if isinstance(inv, P.LineBuild):
                 edges += [(c.from_bus, c.to_bus) for c in inv.candidates]
-        for a, b in edges:
-            if a in known and b in known:
-                adj.setdefault(a, []).append(b)
-                adj.setdefault(b, []).append(a)
-        seen = {net.slack_bus}
-        todo = [net.slack_bus]
-        while todo:
-            for nxt in adj.get(todo.pop(), ()):
-                if nxt not in seen:
-                    seen.add(nxt)
-                    todo.append(nxt)
+        edges = [(pos[a], pos[b]) for a, b in edges if a in pos and b in pos]
+        # one graph routine for every connectivity rule (dsl/feeding.py uses it too)
+        graph = coo_matrix((np.ones(len(edges)), (np.array([a for a, _ in edges], dtype=int),
+                                                  np.array([b for _, b in edges], dtype=int))),
+                           shape=(len(ids), len(ids)))
+        _, label = connected_components(graph, directed=False)
+        seen = {ids[k] for k in np.flatnonzero(label == label[pos[net.slack_bus]])}
         cut = [b for b in net.buses if b.id not in seen]
         if cut:
             names = ", ".join(b.id for b in cut[:8]) + (" ..." if len(cut) > 8 else "")
