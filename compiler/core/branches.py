@@ -17,6 +17,16 @@ formulation (and the AC check) needs the same numbers for them:
   half the cable charging at each end (pi model), a transformer's magnetising branch
   at its HV end; and the bus shunts [bus] of the `shunts` table. `bus_shunts` sums
   them per (scenario, time, bus) over the branches in service (`states.fixed`).
+
+A shunt injects b·V² only where its bus is energised. An outage can leave buses in an
+island that nothing can feed: no line that may carry flow reaches the slack, and no
+unit in it can supply (a generator, a battery, a site where storage, DG, a substation,
+a mobile unit or an EV pack may be). Such an island is dead (V = 0): its loads are
+shed and its cables and capacitor banks inject nothing. Counting their charging there
+made every model of a cable feeder infeasible as soon as a storm cut a part off (the
+injected kvar had nowhere to go). `dead_buses` finds those cells from the data alone;
+an island that a decision may reconnect (a reinforced line, a built candidate line) or
+that holds a possible supply keeps its shunts, and the model decides how it is run.
 """
 
 from __future__ import annotations
@@ -28,7 +38,9 @@ import numpy as np
 import xarray as xr
 
 from gridc.compiler.core.index import BUS, LINE, SCENARIO, TIME, ModelIndex
+from gridc.compiler.core.scenarios import reachable_from
 from gridc.dsl import ir
+from gridc.dsl import ir_planning as P
 
 BUS_DIMS = (SCENARIO, TIME, BUS)
 
@@ -108,18 +120,46 @@ def has_shunts(br: Branches) -> bool:
                 or (br.g_bus != 0).any() or (br.b_bus != 0).any())
 
 
-def bus_shunts(idx: ModelIndex, br: Branches, in_service: xr.DataArray
-               ) -> tuple[xr.DataArray, xr.DataArray]:
+def supply_buses(model: ir.Model) -> set[str]:
+    """Buses where something may inject power: generators (the grid supply included),
+    batteries, and the sites of investments that may put a source there. A mobile unit
+    without a candidate list may connect anywhere, so every bus is one then."""
+    net = model.network()
+    out = {net.slack_bus} | {g.bus for g in model.generators} | {s.bus for s in model.storages}
+    for inv in model.investments:
+        if isinstance(inv, P.DgUnits | P.Substation | P.StorageBuild):
+            out.add(inv.bus)
+        elif isinstance(inv, P.MobileStorage):
+            if not inv.candidates:
+                return {b.id for b in net.buses}
+            out.update(inv.candidates)
+            out.add(inv.depot)
+        elif isinstance(inv, P.EvBattery):
+            out.update(site.bus for site in inv.sites)
+    return out
+
+
+def dead_buses(idx: ModelIndex, may_carry: xr.DataArray, supply: set[str]) -> xr.DataArray:
+    """[scenario, time, bus] True where the bus lies in an island that no line that may
+    carry flow (`may_carry` [scenario, time, line], e.g. `states.on`) joins to a bus of
+    `supply`: de-energised whatever is decided."""
+    return ~reachable_from(idx, may_carry.astype(bool), supply)
+
+
+def bus_shunts(idx: ModelIndex, br: Branches, in_service: xr.DataArray,
+               dead: xr.DataArray | None = None) -> tuple[xr.DataArray, xr.DataArray]:
     """(g, b) [scenario, time, bus] in pu: the bus shunts plus the end shunts of the
-    branches in service (`in_service` [scenario, time, line], e.g. `states.fixed`).
-    Consumed P = g·w, injected Q = b·w (w = V² at the bus)."""
+    branches in service (`in_service` [scenario, time, line], e.g. `states.fixed`), zero
+    at `dead` buses (`dead_buses`). Consumed P = g·w, injected Q = b·w (w = V² at the
+    bus)."""
     from_sel, to_sel = idx.line_from_to()  # [line, bus]
     on = in_service.astype(float).transpose(SCENARIO, TIME, LINE).values
+    alive = 1.0 if dead is None else (~dead.transpose(*BUS_DIMS).values).astype(float)
     out = []
     for at_from, at_to, own in ((br.g_from, br.g_to, br.g_bus), (br.b_from, br.b_to, br.b_bus)):
         per_bus = (from_sel.values * at_from.values[:, None]
                    + to_sel.values * at_to.values[:, None])  # [line, bus]
-        total = on @ per_bus + own.values  # [scenario, time, bus]
+        total = (on @ per_bus + own.values) * alive  # [scenario, time, bus]
         out.append(xr.DataArray(total, dims=BUS_DIMS, coords={
             SCENARIO: idx.coords[SCENARIO], TIME: idx.coords[TIME], BUS: idx.coords[BUS]}))
     return out[0], out[1]

@@ -151,23 +151,29 @@ def profile_values(model: ir.Model, idx: ModelIndex, data: ScenarioData, name: s
 def energized(idx: ModelIndex, u: xr.DataArray) -> xr.DataArray:
     """[scenario, time, bus] True where the bus is connected to the slack bus through
     available lines. LinDistFlow leaves the voltage of an island floating within its
-    limits, so reports only quote voltages of energised buses.
+    limits, so reports only quote voltages of energised buses."""
+    return reachable_from(idx, u > 0.5, {idx.slack_bus})
 
-    The graph search runs once per distinct topology (a handful: the outage
+
+def reachable_from(idx: ModelIndex, on: xr.DataArray, sources: set[str]) -> xr.DataArray:
+    """[scenario, time, bus] True where the bus is joined to a bus of `sources` through
+    the lines `on` [scenario, time, line] (bool) there.
+
+    The graph search runs once per distinct pattern of lines (a handful: the outage
     patterns), not per scenario and step."""
     buses = idx.coords[BUS]
     net = idx.network
     fr = buses.get_indexer([ln.from_bus for ln in net.lines])
     to = buses.get_indexer([ln.to_bus for ln in net.lines])
-    slack = int(buses.get_loc(idx.slack_bus))
-    flat = u.transpose(SCENARIO, TIME, LINE).values.reshape(-1, len(net.lines)) > 0.5
+    src = np.isin(np.arange(len(buses)), buses.get_indexer(sorted(sources & set(map(str, buses)))))
+    flat = on.transpose(SCENARIO, TIME, LINE).values.reshape(-1, len(net.lines)).astype(bool)
     patterns, inverse = np.unique(flat, axis=0, return_inverse=True)
     result = np.zeros((len(patterns), len(buses)), dtype=bool)
-    for k, on in enumerate(patterns):
-        graph = coo_matrix((np.ones(int(on.sum())), (fr[on], to[on])),
+    for k, lines_on in enumerate(patterns):
+        graph = coo_matrix((np.ones(int(lines_on.sum())), (fr[lines_on], to[lines_on])),
                            shape=(len(buses), len(buses)))
         _, label = connected_components(graph, directed=False)
-        result[k] = label == label[slack]
+        result[k] = np.isin(label, label[src])
     shape = (len(idx.coords[SCENARIO]), idx.steps, len(buses))
     return xr.DataArray(result[inverse.reshape(-1)].reshape(shape),
                         coords=idx.coord(SCENARIO, TIME, BUS))

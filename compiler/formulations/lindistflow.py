@@ -37,7 +37,14 @@ import numpy as np
 import xarray as xr
 from linopy import Variable
 
-from gridc.compiler.core.branches import Branches, branches, bus_shunts, has_shunts
+from gridc.compiler.core.branches import (
+    Branches,
+    branches,
+    bus_shunts,
+    dead_buses,
+    has_shunts,
+    supply_buses,
+)
 from gridc.compiler.core.builder import Builder, Lever
 from gridc.compiler.core.errors import compile_error
 from gridc.compiler.core.index import BUS, LINE, SCENARIO, TIME
@@ -140,7 +147,10 @@ def switched_cap(b: Builder, states: LineStates, rating: xr.DataArray,
 def add_shunts(b: Builder, states: LineStates, br: Branches, w: Variable
                ) -> tuple[xr.DataArray, xr.DataArray] | None:
     """(g, b) [scenario, time, bus] of the shunts in service, or None without any."""
-    return bus_shunts(b.idx, br, states.fixed) if has_shunts(br) else None
+    if not has_shunts(br):
+        return None
+    dead = dead_buses(b.idx, states.on, supply_buses(b.model))
+    return bus_shunts(b.idx, br, states.fixed, dead)
 
 
 def define_lindistflow(b: Builder, states: LineStates, flow_cap_kva: float = math.inf
