@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import pytest
 import xarray as xr
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gridc.cli.main import main
 from gridc.viz import series
@@ -33,7 +35,7 @@ from gridc.viz.dispatch import dispatch_figure
 from gridc.viz.figures import KINDS, draw_case
 from gridc.viz.layout import tree_layout
 from gridc.viz.mess_routes import mess_figure, trips
-from gridc.viz.network_map import network_map
+from gridc.viz.network_map import network_map, voltage_ticks
 from gridc.viz.result import Case, Network, open_result
 from gridc.viz.stations import stations_figure
 from gridc.viz.style import close, render
@@ -467,8 +469,24 @@ def test_ac_violations_are_marked_on_the_map(solved: Callable[[str], Path]) -> N
         v = case.ds["ac_v"].where(case.ds["ac_bus_state"] > 0).min(["scenario", "time"])
         np.testing.assert_allclose(buses.get_array(), v.values, rtol=1e-12)
         assert "AC check" in fig.axes[0].get_title()
+        lo, hi = fig.axes[1].get_ylim()  # the voltage colour bar spans its norm
+        assert buses.norm.vmin - 1e-12 <= lo < hi <= buses.norm.vmax + 1e-12
     finally:
         close(fig)
+
+
+@given(lo=st.floats(0.8, 0.99), hi=st.floats(1.01, 1.2), below=st.floats(0.0, 0.05),
+       above=st.floats(0.0, 0.05))
+def test_voltage_ticks_stay_inside_the_norm(lo: float, hi: float, below: float,
+                                            above: float) -> None:
+    """A tick rounded below the norm's vmin (limits 0.93 .. 1.07, lowest AC voltage
+    0.92991: vmin 0.92891, tick 0.9289) widened the colour bar past its norm: it drew no
+    colours and the limit lines raised "Singular matrix" (found on a model of our own)."""
+    vmin, vmax = lo - below, hi + above
+    ticks = voltage_ticks(lo, hi, vmin, vmax)
+    assert all(vmin <= t <= vmax for t in ticks)
+    assert 1.0 in ticks and ticks == sorted(ticks)
+    assert voltage_ticks(0.93, 1.07, 0.92891084, 1.07)[0] >= 0.92891084
 
 
 def test_ac_map_without_violations_and_without_a_check(solved: Callable[[str], Path]) -> None:

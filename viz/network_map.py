@@ -117,6 +117,21 @@ def _solved_units(case: Case, dev: Device, sel: dict[str, Any]) -> tuple[bool, s
     return True, f"{dev.kind} {dev.name}"
 
 
+def voltage_ticks(lo: float, hi: float, vmin: float, vmax: float) -> list[float]:
+    """Ticks of the voltage colour bar: the limits, 1 p.u. and the ends of the norm
+    [vmin, vmax] unless they would crowd a limit's label, rounded for the labels but
+    kept inside [vmin, vmax]: a tick below vmin widens the bar's axis past the norm,
+    whose scale then has no inverse (no colours, and "Singular matrix" on a line)."""
+    def inside(t: float) -> float:
+        return min(max(round(t, 4), vmin), vmax)
+
+    ticks = sorted({inside(t) for t in (lo, 1.0, hi)})
+    for end in (vmin, vmax):
+        if min(abs(end - t) for t in ticks) > 0.04 * (vmax - vmin):
+            ticks = sorted([*ticks, inside(end)])
+    return ticks
+
+
 def network_map(case: Case, scenario: str | None = None, step: int | None = None,
                 ac: bool = False) -> Any:
     """The map of `case` (module docstring); raises ValueError without a network (or,
@@ -238,8 +253,7 @@ def network_map(case: Case, scenario: str | None = None, step: int | None = None
         cb = fig.colorbar(sc, cax=cax_v)
         used.add("volt")
         cb.set_label(f"{word}bus voltage (p.u.), farthest from 1 p.u.")
-        ticks = sorted({round(t, 4) for t in (vmin_n, lo, 1.0, hi, vmax_n)})
-        cb.set_ticks(ticks)
+        cb.set_ticks(voltage_ticks(lo, hi, vmin_n, vmax_n))
         for y in (lo, hi):
             cb.ax.axhline(y, color="k", lw=0.8, ls="--")
     if (~fed).any():
