@@ -469,6 +469,8 @@ def test_ac_violations_are_marked_on_the_map(solved: Callable[[str], Path]) -> N
         v = case.ds["ac_v"].where(case.ds["ac_bus_state"] > 0).min(["scenario", "time"])
         np.testing.assert_allclose(buses.get_array(), v.values, rtol=1e-12)
         assert "AC check" in fig.axes[0].get_title()
+        (lines,) = _by_gid(fig, "lines_in_service")  # a branch without a loading
+        assert lines.get_cmap().get_bad()[3] > 0  # (no rating: a switch) stays visible
         lo, hi = fig.axes[1].get_ylim()  # the voltage colour bar spans its norm
         assert buses.norm.vmin - 1e-12 <= lo < hi <= buses.norm.vmax + 1e-12
     finally:

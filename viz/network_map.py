@@ -202,7 +202,10 @@ def network_map(case: Case, scenario: str | None = None, step: int | None = None
             top = max(1.0, float(worst_load.max())) if load.attrs.get("unit") != "kVA" \
                 else float(worst_load.max()) or 1.0
             coll.set_array(worst_load)
-            coll.set_cmap("YlOrRd")
+            # a branch without a loading (no rating, e.g. a switch) is drawn grey, not
+            # left out (a colormap draws NaN transparent by default)
+            from matplotlib import colormaps
+            coll.set_cmap(colormaps["YlOrRd"].with_extremes(bad="#555555"))
             coll.set_norm(Normalize(0.0, top))
             cb = fig.colorbar(coll, cax=cax_l)
             used.add("load")
