@@ -3,6 +3,10 @@ method1 plan (docs/case-resilience.md, or `--plan OUT` of a solved study) scored
 events of the typhoon history, one run, on this machine.
 
 1. compile the study over the events and split it into one problem per event (timed);
+   with `--per-event N`, N of those events (spread over the history) solved in this
+   process with HiGHS' defaults and with the fixed-plan MIP options
+   (`solver.FIXED_PLAN_MIP`), CPU seconds best of `--repeat`, and both costs checked to
+   be within the gap of the better of the two bounds;
 2. solve the first `--sample` event problems on a local Dask cluster of 1 worker, then
    of 2 workers, `--repeat` times each (best of N): throughput in events per second
    and the 2-worker / 1-worker ratio, next to the machine's own 2-process CPU scaling
@@ -16,6 +20,7 @@ The load average (`os.getloadavg`) is printed before and after each part.
     python bench/evaluate.py --sample 16 --repeat 1           # throughput only
     python bench/evaluate.py --sample 16 --repeat 2 --full    # and all 120 events
     python bench/evaluate.py --plan out/method1 --json bench_eval.json
+    python bench/evaluate.py --study paper_plan --per-event 8 --repeat 3 --sample 0
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 CASE = ROOT / "models" / "ieee33_resilience.grid"
@@ -50,6 +57,46 @@ def method1_plan(folder: str | None) -> Any:
                 packs={("RB1", "31"): 1})
 
 
+def per_event(model: Any, study: str, plan: Any, scenarios: list[Any], n: int,
+              repeat: int) -> dict[str, Any]:
+    """CPU seconds (best of `repeat`) of `n` events spread over the history, solved in
+    this process with HiGHS' defaults and with `FIXED_PLAN_MIP`; both costs must be
+    within the gap of the better of the two (valid) bounds."""
+    from gridc.compiler.core.study import resolve_study
+    from gridc.runtime.backend.split import solve_subproblem
+    from gridc.runtime.evaluate import compile_events, split_events
+
+    gap = resolve_study(model, study).solve.gap
+    picked = [scenarios[int(i)] for i in np.linspace(0, len(scenarios) - 1, n).round()]
+    problems = split_events(compile_events(model, study, picked), plan)
+    rows = []
+    for sp in problems:
+        row: dict[str, Any] = {"event": sp.name}
+        for fast in (False, True):
+            best = None
+            for _ in range(repeat):
+                began = time.process_time()
+                res, _ = solve_subproblem(sp, gap=gap, threads=1, fast=fast)
+                cpu = time.process_time() - began
+                best = cpu if best is None else min(best, cpu)
+            key = "fast" if fast else "default"
+            row[key] = {"cpu_s": best, "status": res.status.value, "cost": res.objective,
+                        "bound": res.bound}
+        d, f = row["default"], row["fast"]
+        ok = None not in (d["cost"], f["cost"], d["bound"], f["bound"])
+        best = max(d["bound"], f["bound"]) if ok else 0.0  # both bounds are valid
+        row["agree"] = bool(ok and f["cost"] - best <= gap * abs(f["cost"]) + 1e-6
+                            and d["cost"] - best <= gap * abs(d["cost"]) + 1e-6)
+        print(f"{sp.name}: default {d['cpu_s']:.2f} s CPU ({d['status']}, {d['cost']:.2f}), "
+              f"fixed-plan options {f['cpu_s']:.2f} s ({f['status']}, {f['cost']:.2f}); "
+              f"agree {row['agree']}; {load()}", flush=True)
+        rows.append(row)
+    total = {k: sum(r[k]["cpu_s"] for r in rows) for k in ("default", "fast")}
+    print(f"{n} events: {total['default']:.1f} s CPU with defaults, {total['fast']:.1f} s "
+          f"with the fixed-plan options ({total['default'] / total['fast']:.2f}x)", flush=True)
+    return {"events": rows, "total_cpu_s": total, "repeat": repeat}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--plan", help="a solved study's output folder (default: method1's plan)")
@@ -57,6 +104,8 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=16, help="events for the throughput runs")
     ap.add_argument("--repeat", type=int, default=1, help="best of N for the throughput runs")
     ap.add_argument("--full", action="store_true", help="also every event on 2 workers")
+    ap.add_argument("--per-event", type=int, default=0,
+                    help="CPU per event, default vs fixed-plan options, on N events")
     ap.add_argument("--json", help="write the figures to this file")
     args = ap.parse_args()
 
@@ -76,8 +125,20 @@ def main() -> None:
     out: dict[str, Any] = {"load_start": load()}
     print(out["load_start"], flush=True)
     model = gridc.load(CASE)
-    plan = method1_plan(args.plan)
+    plan = method1_plan(args.plan) if args.study != "paper_plan" or args.plan else None
+    if plan is None:
+        from gridc.runtime.evaluate import study_plan
+
+        plan = study_plan(model, args.study)
     scenarios = event_scenarios(model, history_of(model, args.study), args.study)
+    if args.per_event:
+        out["per_event"] = per_event(model, args.study, plan, scenarios, args.per_event,
+                                     args.repeat)
+    if not args.sample:
+        out["load_end"] = load()
+        if args.json:
+            Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
+        return
     sample = scenarios[:args.sample]
     started = time.perf_counter()
     compiled = compile_events(model, args.study, sample)

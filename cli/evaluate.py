@@ -5,8 +5,10 @@ its study's typical days come from (`gridc.runtime.evaluate`, `runtime.evaluate_
     gridc evaluate models/ieee33_resilience.grid --study paper_plan     # its fix lines
 
 * The plan: `--plan OUT` reads the plan of OUT/summary.json (a solved study's output
-  folder, extensive form or PSO; its study is the default `--study`); without `--plan`, the study's
-  `fix` lines (a study with investments but no fix is a usage error).
+  folder, extensive form or PSO; its study is the default `--study`); a model with
+  investments a `Plan` cannot hold (storage, DG, substations, lines, stations) is
+  evaluated on every first-stage decision of OUT/solution.nc instead; without `--plan`,
+  the study's `fix` lines (a study with investments but no fix is a usage error).
 * Each event is its own operation problem with the plan fixed, solved to the study's gap
   (`--gap`, `--time-limit` per event), serially or on Dask (`--workers N`,
   `--scheduler tcp://HOST:PORT`).
@@ -26,6 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import xarray as xr
 from rich.console import Console
 from rich.table import Table
 
@@ -40,12 +43,16 @@ from gridc.cli.common import (
     fraction,
     load_or_report,
 )
+from gridc.compiler.core.index import SCENARIO
 from gridc.compiler.core.plan import Plan, PlanError
 from gridc.compiler.core.study import resolve_study
+from gridc.dsl import ir_planning as P
 from gridc.runtime.evaluate import EvaluationError, EventOutcome, plan_from_summary, study_plan
 from gridc.runtime.evaluate_report import EVENTS_CSV, SUMMARY_JSON, evaluate
 from gridc.runtime.executor import ExecutorError, make_executor
 from gridc.runtime.ioutil import OutputError, check_output_dir
+from gridc.runtime.results import SOLUTION, read_summary
+from gridc.runtime.results import SUMMARY as RESULT_SUMMARY
 
 
 def _level(text: str) -> float:
@@ -83,6 +90,31 @@ def setup(p: argparse.ArgumentParser) -> None:
     p.add_argument("--time-limit", type=_seconds, metavar="S", help="seconds per event")
     p.add_argument("-o", "--out", metavar="DIR", help="write events.csv and evaluation.json")
     p.add_argument("--quiet", action="store_true", help="print nothing but the result table")
+
+
+#: investment kinds a `Plan` (summary.json's "decisions") holds; any other kind is
+#: evaluated on the solved first-stage values of solution.nc
+PLAN_KINDS = (P.Reinforcement, P.MobileStorage, P.EvBattery)
+
+
+def read_solved_decisions(folder: str) -> tuple[dict[str, xr.DataArray], str | None]:
+    """Every first-stage decision (a variable without a scenario dimension) of a solved
+    study's output folder, read from solution.nc, and its study: the plan of a model
+    whose investments a `Plan` cannot hold (a storage or DG size, a built line).
+    ValueError with a message when the folder holds no such solution."""
+    try:
+        summary = read_summary(folder)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{folder}: no solved result to evaluate ({exc})") from None
+    if not summary.get("decisions") and not summary.get("planning_items"):
+        raise ValueError(f"{Path(folder) / RESULT_SUMMARY} holds no plan (status "
+                         f"{summary.get('status') or 'unknown'}): only a solved planning "
+                         "study can be evaluated")
+    with xr.open_dataset(Path(folder) / SOLUTION) as ds:
+        values = {str(n): v.load() for n, v in ds.data_vars.items()
+                  if SCENARIO not in v.dims}
+    study = summary.get("study")
+    return values, str(study) if study else None
 
 
 def read_plan(folder: str) -> tuple[Plan, str | None]:
@@ -123,7 +155,11 @@ def run(args: argparse.Namespace) -> int:
         return model
     study = args.study
     try:
-        if args.plan:
+        if args.plan and not all(isinstance(i, PLAN_KINDS) for i in model.investments):
+            plan, wrote = read_solved_decisions(args.plan)
+            study = study or wrote
+            source = f"{args.plan} (study {wrote or '-'})"
+        elif args.plan:
             plan, wrote = read_plan(args.plan)
             study = study or wrote
             source = f"{args.plan} (study {wrote or '-'})"

@@ -17,6 +17,16 @@ compiling anything, any worker gives the same answer (HiGHS with one thread is
 deterministic for the same arrays and options), so a task lost with a killed worker is
 simply run again elsewhere.
 
+Each event's MIP is solved with the fixed-plan options (`solver.FIXED_PLAN_MIP`, shared
+with the decomposition's `BlockSolver.fixed_mip`): where the CPU of an event goes on the
+resilience case (measured 2026-12-03, docs/performance.md): HiGHS' presolve (mostly
+probing) and the root LP, 3,000-20,000 simplex iterations; the events close at the root
+or within a few dozen nodes, and on the hardest ones the RENS/RINS sub-MIPs cost more
+than they find. Events whose problems have equal arrays (`fingerprint`, names aside:
+a storm that touches nothing the plan can reach, at the same levels) are solved once;
+on the resilience case no two of the 120 events are equal (each has its own load
+level), so that saves nothing there.
+
 Each event's objective is its own daily operating cost (`CompiledModel.scenario_costs`,
 unweighted), so the MIP gap applies to that day; its status says whether the day was
 solved to optimality, within the gap, or not at all (`EventOutcome.status`).
@@ -27,11 +37,12 @@ out-of-sample) are `runtime.evaluate_report`.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -45,7 +56,13 @@ from gridc.compiler.core.scenarios import history_scenarios
 from gridc.compiler.core.study import resolve_study
 from gridc.dsl import ir
 from gridc.runtime.backend.solver import SolveStatus
-from gridc.runtime.backend.split import Linear, SubProblem, solve_subproblem, split_scenarios
+from gridc.runtime.backend.split import (
+    Linear,
+    SubProblem,
+    cut_scenarios,
+    pin_scenarios,
+    solve_subproblem,
+)
 from gridc.runtime.executor import Executor, SerialExecutor
 from gridc.runtime.results import SHED_BLOCKS
 
@@ -245,14 +262,6 @@ def split_events(compiled: CompiledModel, plan: Plan | Mapping[str, xr.DataArray
     names = [str(s) for s in compiled.index.coords[SCENARIO]]
     n = len(names)
     m = compiled.model
-    top = max((int(v.labels.max()) for _, v in m.variables.items()), default=-1)
-    column_scenario = np.full(top + 1, -1, dtype=np.int64)
-    for _, var in m.variables.items():
-        if SCENARIO in var.dims:
-            labels = var.labels.transpose(SCENARIO, ...).values.reshape(n, -1)
-            ok = labels >= 0
-            column_scenario[labels[ok]] = np.broadcast_to(np.arange(n)[:, None],
-                                                          labels.shape)[ok]
     values = plan_values(compiled, plan)
     pin_labels = np.concatenate([np.zeros(0, dtype=np.int64)] + [
         m.variables[k].labels.values.ravel() for k in values])
@@ -263,13 +272,33 @@ def split_events(compiled: CompiledModel, plan: Plan | Mapping[str, xr.DataArray
     measures = {f"cost_{k}": v for k, v in terms.items()}
     measures["unserved_kwh"] = _unserved(compiled, n)
     try:
-        return split_scenarios(m, names, column_scenario, (pin_labels[keep], pin_values[keep]),
-                               _merged(list(terms.values()), n), measures)
+        return pin_scenarios(cut_scenarios(m, SCENARIO), names,
+                             (pin_labels[keep], pin_values[keep]),
+                             _merged(list(terms.values()), n), measures)
     except ValueError as exc:
         raise EvaluationError(str(exc)) from exc
 
 
 # ---------------------------------------------------------------- solving (workers)
+
+
+def fingerprint(problem: SubProblem) -> str:
+    """A digest of every array and number of `problem` except its name: two events with
+    the same fingerprint are the same problem (a storm that touches nothing reachable,
+    the same levels) and get the same answer."""
+    h = hashlib.sha256()
+    arrays = [problem.start, problem.index, problem.value, problem.row_lower,
+              problem.row_upper, problem.cost, problem.col_lower, problem.col_upper,
+              problem.integrality, np.float64(problem.offset)]
+    for key in sorted(problem.measures):
+        cols, coeffs, const = problem.measures[key]
+        arrays += [np.frombuffer(key.encode(), dtype=np.uint8), cols, coeffs,
+                   np.float64(const)]
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(str((a.dtype.str, a.shape)).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -281,6 +310,7 @@ class EventTask:
     time_limit: float | None = None
     threads: int = 1
     seed: int | None = None
+    fast: bool = True  # the fixed-plan MIP options (`solver.FIXED_PLAN_MIP`)
 
     @property
     def label(self) -> str:
@@ -310,7 +340,7 @@ class EventOutcome:
 def solve_event(task: EventTask) -> EventOutcome:
     """A Dask task: solve one event (idempotent; nothing is cached)."""
     out, reads = solve_subproblem(task.problem, time_limit=task.time_limit, gap=task.gap,
-                                  threads=task.threads, seed=task.seed)
+                                  threads=task.threads, seed=task.seed, fast=task.fast)
     terms = {k[len("cost_"):]: v for k, v in reads.items() if k.startswith("cost_")}
     return EventOutcome(task.problem.name, out.status.value, out.objective, out.bound,
                         out.gap, reads.get("unserved_kwh"), terms, out.solve_s,
@@ -338,8 +368,8 @@ def evaluate_events(model: ir.Model, study: str | None, plan: Plan | Mapping[str
                     scenarios: Sequence[ir.Scenario], executor: Executor | None = None, *,
                     gap: float | None = None, time_limit: float | None = None,
                     threads: int = 1, seed: int | None = None, chunk: int = CHUNK,
-                    progress: Callable[[int, int, EventOutcome], None] | None = None
-                    ) -> EventRun:
+                    progress: Callable[[int, int, EventOutcome], None] | None = None,
+                    fast: bool = True) -> EventRun:
     """Each scenario of `scenarios` as its own operation problem with `plan` fixed (the
     core of `gridc evaluate`; see the module docstring). `gap` / `time_limit` apply to
     each event's MILP (default gap: the study's). Outcomes come back in the order of
@@ -358,7 +388,7 @@ def evaluate_events(model: ir.Model, study: str | None, plan: Plan | Mapping[str
         split_s += time.perf_counter() - started
         del compiled
     run = solve_events(problems, executor, gap=gap, time_limit=time_limit, threads=threads,
-                       seed=seed, progress=progress)
+                       seed=seed, progress=progress, fast=fast)
     run.compile_s, run.split_s = compile_s, split_s
     return run
 
@@ -366,18 +396,28 @@ def evaluate_events(model: ir.Model, study: str | None, plan: Plan | Mapping[str
 def solve_events(problems: Sequence[SubProblem], executor: Executor | None = None, *,
                  gap: float | None = None, time_limit: float | None = None,
                  threads: int = 1, seed: int | None = None,
-                 progress: Callable[[int, int, EventOutcome], None] | None = None) -> EventRun:
+                 progress: Callable[[int, int, EventOutcome], None] | None = None,
+                 fast: bool = True) -> EventRun:
     """Solve event problems (`split_events`) on `executor`; outcomes in their order
-    whatever finished first. `progress(done, total, outcome)` after each event."""
+    whatever finished first. `progress(done, total, outcome)` after each event.
+    `fast`: HiGHS with the fixed-plan MIP options (the default; False: its defaults,
+    for comparison; the gap proved is the same)."""
     executor = executor or SerialExecutor()
-    tasks = [EventTask(p, gap, time_limit, threads, seed) for p in problems]
+    # identical arrays give identical answers: each distinct problem is solved once
+    first: dict[str, int] = {}
+    source = [first.setdefault(fingerprint(p), k) for k, p in enumerate(problems)]
+    distinct = sorted(first.values())
+    tasks = [EventTask(problems[k], gap, time_limit, threads, seed, fast) for k in distinct]
     started = time.perf_counter()
     found: dict[int, EventOutcome] = {}
-    for k, outcome in executor.as_completed(solve_event, tasks):
-        found[k] = outcome
+    for j, outcome in executor.as_completed(solve_event, tasks):
+        found[distinct[j]] = outcome
         if progress is not None:
             progress(len(found), len(tasks), outcome)
-    outcomes = [found[k] for k in range(len(tasks))]
+    outcomes = [found[k] if source[k] == k else
+                replace(found[source[k]], event=problems[k].name, solve_s=0.0,
+                        worker=f"same problem as {problems[source[k]].name}")
+                for k in range(len(problems))]
     solve_wall_s = time.perf_counter() - started
     try:
         workers = executor.workers()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +31,10 @@ from gridc.runtime.evaluate import (
     compile_events,
     evaluate_events,
     event_scenarios,
+    fingerprint,
     history_of,
     plan_values,
+    solve_events,
     split_events,
     study_plan,
 )
@@ -126,6 +129,50 @@ def test_serial_and_dask_give_the_same_numbers(model: gridc.ir.Model,
     assert run.executor == "dask-local" and run.workers == 2
     assert [(o.event, o.status, o.daily, o.unserved_kwh) for o in run.outcomes] == \
         [(o.event, o.status, o.daily, o.unserved_kwh) for o in fixed.outcomes]
+
+
+def test_the_fast_path_proves_what_the_plain_path_proves(model: gridc.ir.Model) -> None:
+    """The fixed-plan MIP options (`FIXED_PLAN_MIP`) change HiGHS' path to the gap, not
+    what is proved: with the mobile battery built (integer routing), every event gets the
+    same status on both paths, each bound is below the other path's cost, both costs are
+    within the gap of the better bound, and at gap 0 the costs agree."""
+    scenarios = event_scenarios(model, history_of(model, "plan"), "plan")
+    problems = split_events(compile_events(model, "plan", scenarios),
+                            Plan(reinforced=("b2-b3",), mess={"M1": 1}))
+    assert all((p.integrality != 0).any() for p in problems)  # MIPs, not LPs
+    for gap in (0.0, 0.05):
+        fast = solve_events(problems, gap=gap).outcomes
+        plain = solve_events(problems, gap=gap, fast=False).outcomes
+        for f, p in zip(fast, plain, strict=True):
+            assert (f.event, f.status) == (p.event, p.status)
+            assert f.daily is not None and p.daily is not None
+            assert f.bound is not None and p.bound is not None
+            tol = 1e-6 * (1.0 + abs(p.daily))
+            assert f.bound <= p.daily + tol and p.bound <= f.daily + tol  # valid bounds
+            best = max(f.bound, p.bound)  # both costs within the gap of the best bound
+            assert f.daily - best <= gap * abs(f.daily) + tol
+            assert p.daily - best <= gap * abs(p.daily) + tol
+            if gap == 0.0:
+                assert f.daily == pytest.approx(p.daily, rel=1e-6, abs=1e-6)
+
+
+def test_equal_problems_are_solved_once(model: gridc.ir.Model) -> None:
+    """Two events with equal arrays are one problem: solved once, the answer given to
+    both under their own names; a different event is solved on its own."""
+    scenarios = event_scenarios(model, history_of(model, "fixed"), "fixed")[:2]
+    one, two = split_events(compile_events(model, "fixed", scenarios),
+                            study_plan(model, "fixed"))
+    twin = replace(one, name="TWIN")
+    assert fingerprint(twin) == fingerprint(one) != fingerprint(two)
+    solved: list[str] = []
+    run = solve_events([one, twin, two], gap=0.0,
+                       progress=lambda done, total, o: solved.append(o.event))
+    assert solved == [one.name, two.name]
+    a, b, c = run.outcomes
+    assert b.event == "TWIN" and b.worker == f"same problem as {one.name}"
+    assert (b.status, b.daily, b.bound, b.unserved_kwh, b.terms) == \
+        (a.status, a.daily, a.bound, a.unserved_kwh, a.terms)
+    assert c.event == two.name and c.daily != a.daily
 
 
 def test_a_plan_outside_the_model_is_refused(model: gridc.ir.Model) -> None:

@@ -1,5 +1,6 @@
 """The executors on a real Dask cluster: a `dask scheduler` and two `dask worker` processes
-on 127.0.0.1 (random free ports, one thread each), started and killed by the fixture.
+on 127.0.0.1 (random free ports, one thread each), started and killed by
+the fixture (tests/dask_cluster.py).
 
 Why: the bi-level search must give the same plan and cost wherever its scenario MILPs
 run — serially, on a running cluster, on an embedded local cluster — and must survive a
@@ -11,17 +12,13 @@ compiles the scenario problem once, which dominates these tests' time).
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
 import time
 import warnings
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
+import dask_cluster
 import pytest
-from distributed import Client
+from dask_cluster import Cluster, KillingExecutor
 from test_pso import write_tiny
 
 from gridc.runtime.executor import DaskExecutor, SerialExecutor, make_executor
@@ -30,57 +27,6 @@ from gridc.runtime.strategies import bilevel
 warnings.filterwarnings("ignore", module="linopy")
 
 STUDY = "dask_pso"
-DASK = str(Path(sys.executable).with_name("dask"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Cluster:
-    address: str
-    scheduler: subprocess.Popen[bytes]
-    workers: dict[str, subprocess.Popen[bytes]]
-
-
-def _spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    logs = tmp_path_factory.mktemp("dask-logs")
-    port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    procs: list[subprocess.Popen[bytes]] = []
-    try:
-        sched = _spawn([DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                        "--no-dashboard"], logs / "scheduler.log")
-        procs.append(sched)
-        workers = {}
-        for name in ("w0", "w1"):
-            workers[name] = _spawn([DASK, "worker", address, "--nthreads", "1", "--no-nanny",
-                                    "--host", "127.0.0.1", "--name", name, "--no-dashboard"],
-                                   logs / f"{name}.log")
-            procs.append(workers[name])
-        with Client(address, timeout=60) as client:
-            client.wait_for_workers(2, timeout=60)
-        yield Cluster(address, sched, workers)
-    finally:  # workers first (killed: a graceful close waits for the scheduler)
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.kill() if p is not procs[0] else p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +46,12 @@ def _same(run: bilevel.PsoRun, ref: bilevel.PsoRun) -> None:
     assert run.best.score == ref.best.score  # bit for bit: same MILPs, same order
     assert run.result.history == ref.result.history
     assert run.evaluator.plans_solved == ref.evaluator.plans_solved
+
+
+#: the names tests/test_decomposition.py imports from here (`cluster`: the fixture,
+#: which tests/conftest.py offers every module anyway)
+_KillingExecutor = KillingExecutor
+cluster = dask_cluster.cluster
 
 
 def test_results_come_back_in_submission_order(cluster: Cluster) -> None:
@@ -140,28 +92,6 @@ def test_scheduler_run_matches_serial_run(cluster: Cluster, tiny: Path,
     assert len(used) == 2  # both workers took part
 
 
-class _KillingExecutor(DaskExecutor):
-    """Kills worker `victim` while batch `at_batch` is running on it."""
-
-    def __init__(self, cluster: Cluster, victim: str, at_batch: int):
-        super().__init__(scheduler=cluster.address)
-        self.proc, self.victim, self.at_batch = cluster.workers[victim], victim, at_batch
-        self.killed_busy = False
-
-    def submit_many(self, fn, items):  # type: ignore[no-untyped-def]
-        futures = self.submit(fn, items)
-        if self._batches == self.at_batch:
-            info = self.client.scheduler_info()["workers"]
-            addr = next(a for a, w in info.items() if w.get("name") == self.victim)
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline and not self.client.processing().get(addr):
-                time.sleep(0.01)
-            self.killed_busy = bool(self.client.processing().get(addr))
-            self.proc.kill()
-            self.proc.wait()
-        return list(self.client.gather(futures))
-
-
 def test_local_cluster_run_matches_serial_run(tiny: Path, serial: bilevel.PsoRun) -> None:
     with make_executor(workers=2) as ex:
         assert ex.kind == "dask-local" and ex.workers() == 2
@@ -172,7 +102,7 @@ def test_local_cluster_run_matches_serial_run(tiny: Path, serial: bilevel.PsoRun
 def test_run_survives_a_killed_worker(cluster: Cluster, tiny: Path,
                                       serial: bilevel.PsoRun) -> None:
     # last test of the module: it leaves the cluster with one worker
-    with _KillingExecutor(cluster, "w1", at_batch=2) as ex:
+    with KillingExecutor(cluster, "w1", at_batch=2) as ex:
         run = bilevel.solve_pso(tiny, STUDY, ex)
         assert ex.killed_busy  # the worker died with tasks in flight
         assert ex.workers() == 1

@@ -247,6 +247,18 @@ def solve_model(model: linopy.Model, *, time_limit: float | None = None,
     return _outcome(h, started=started, is_mip=is_mip, gap=gap, verbose=verbose)
 
 
+#: HiGHS options of a scenario MIP with the plan fixed (the out-of-sample evaluation's
+#: events, `runtime.backend.split.solve_subproblem`, and the decomposition's incumbent
+#: evaluation, `twostage.BlockSolver.fixed_mip`): the RENS and RINS sub-MIP heuristics
+#: off. These MIPs close at or near the root; on the resilience case's hardest events
+#: the sub-MIPs cost more than they find (method1's plan, T053 and T025: 15.9 and 16.6 s
+#: CPU with HiGHS' defaults, 8.1 and 4.6 s without them; seven other events within
+#: ±0.5 s; docs/performance.md, "Out-of-sample evaluation"). Probing off halved some
+#: events and doubled others, so it stays on. Only the path to the gap changes: the
+#: gap proved, and so the status, is the same.
+FIXED_PLAN_MIP: dict[str, Any] = {"mip_heuristic_run_rens": False,
+                                  "mip_heuristic_run_rins": False}
+
 #: linopy's variable types → HiGHS integrality (binaries are integers in [0, 1])
 _INTEGRALITY = {"C": int(highspy.HighsVarType.kContinuous),
                 "B": int(highspy.HighsVarType.kInteger),

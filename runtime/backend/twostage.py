@@ -17,7 +17,11 @@ one scenario at most (checked: a model that couples scenarios is refused), and
 the extensive form's objective is the sum of the first stage's costs and each
 block's costs (weights and present-value factors are already in the
 coefficients). A block carries the master rows (rows over first-stage columns
-only, e.g. count limits) too, so that its Lagrangian subproblem keeps them.
+only, e.g. count limits) too, so that its Lagrangian subproblem keeps them. The cut
+itself (which column and row belongs to which scenario) is
+`runtime.backend.split.cut_scenarios`, the one splitter, which the out-of-sample
+evaluation uses with the plan pinned; `fixed_mip` solves with the same fixed-plan MIP
+options as the evaluation's events (`solver.FIXED_PLAN_MIP`).
 
 `Master` is the Benders master of `runtime.strategies.decomposition`: the first stage
 with its rows and costs, one θ per scenario, the cuts and the no-good rows.
@@ -41,9 +45,14 @@ import numpy as np
 import scipy.sparse
 import xarray as xr
 
-from gridc.runtime.backend.matrices import model_matrices
-from gridc.runtime.backend.solver import SOLUTION_FEASIBLE, _finite
+from gridc.runtime.backend.solver import FIXED_PLAN_MIP, SOLUTION_FEASIBLE, _finite
+from gridc.runtime.backend.split import NotTwoStage, cut_scenarios
 
+__all__ = ["Block", "BlockOutcome", "BlockSolver", "Master", "NotTwoStage", "TwoStage",
+           "rounded", "split_scenarios", "write_solution"]
+
+#: HiGHS' defaults of the options `FIXED_PLAN_MIP` changes (restored for other modes)
+_HIGHS_DEFAULT = {"mip_heuristic_run_rens": True, "mip_heuristic_run_rins": True}
 #: HiGHS' mip_feasibility_tolerance-scale rounding of integer first-stage values
 INT_TOL = 1e-6
 
@@ -86,70 +95,36 @@ class TwoStage:
         return int(self.vlabels.size)
 
 
-class NotTwoStage(ValueError):
-    """The model couples scenarios in a row (or has no scenario dimension)."""
-
-
-def _scenario_of_columns(model: linopy.Model, vlabels: np.ndarray, dim: str) -> np.ndarray:
-    """Scenario position of every column (-1: no scenario dimension, first stage)."""
-    top = int(vlabels.max()) + 1 if vlabels.size else 0
-    by_label = np.full(top, -1, dtype=np.int64)
-    for _, var in model.variables.items():
-        labels = var.labels
-        if dim not in labels.dims:
-            continue
-        pos = xr.DataArray(np.arange(labels.sizes[dim]), dims=[dim])
-        scen = pos.broadcast_like(labels).transpose(*labels.dims).values
-        keep = labels.values >= 0
-        by_label[labels.values[keep]] = scen[keep]
-    return by_label[vlabels]
-
-
 def split_scenarios(model: linopy.Model, dim: str, names: list[str],
                     key: str) -> TwoStage:
-    """The extensive form `model` split along `dim` (see the module docstring)."""
-    mat = model_matrices(model)
-    if mat.A is None or mat.Q is not None:
-        raise NotTwoStage("the model has no rows or a quadratic objective")
-    vlabels = np.asarray(mat.vlabels, dtype=np.int64)
-    scen = _scenario_of_columns(model, vlabels, dim)
-    a = scipy.sparse.csr_array(mat.A)
-    a.sum_duplicates()
-    nz_scen = scen[a.indices]
-    starts = a.indptr[:-1]
-    big = np.iinfo(np.int64).max
-    row_max = np.maximum.reduceat(nz_scen, starts) if a.nnz else np.zeros(0, np.int64)
-    row_min = np.minimum.reduceat(np.where(nz_scen >= 0, nz_scen, big), starts) \
-        if a.nnz else np.zeros(0, np.int64)
-    if np.any((row_min != big) & (row_min != row_max)):
-        raise NotTwoStage("a row couples two scenarios")
-    b = np.asarray(mat.b, dtype=float)
-    sense = np.asarray(mat.sense)
-    lo = np.where(sense != "<", b, -np.inf)
-    up = np.where(sense != ">", b, np.inf)
-    integer = np.asarray(mat.vtypes) != "C"
-    c = np.asarray(mat.c, dtype=float)
-    lb, ub = np.asarray(mat.lb, dtype=float), np.asarray(mat.ub, dtype=float)
+    """The extensive form `model` split along `dim` (see the module docstring); the
+    cut itself (which column and row belongs to which scenario, coupling rows
+    refused) is `runtime.backend.split.cut_scenarios`, shared with the evaluation."""
+    cut = cut_scenarios(model, dim)
+    if cut.a.shape[0] == 0:
+        raise NotTwoStage("the model has no rows")
+    scen, row_s, a = cut.col_s, cut.row_s, cut.a
+    lo, up, c, lb, ub, integer = cut.lower, cut.upper, cut.c, cut.lb, cut.ub, cut.integer
     first = np.flatnonzero(scen < 0)
     if first.size == 0 or len(names) == 0:
         raise NotTwoStage("no first-stage column")
-    master_rows = np.flatnonzero(row_max < 0)
+    master_rows = np.flatnonzero(row_s < 0)
     master_a = a[master_rows][:, first]
     blocks: list[Block] = []
     own: list[np.ndarray] = []
     csc = a.tocsc()
     for s, name in enumerate(names):
         cols = np.flatnonzero(scen == s)
-        rows = np.concatenate([master_rows, np.flatnonzero(row_max == s)])
-        sub = scipy.sparse.csr_array(csc[:, np.concatenate([first, cols])][rows])
-        block_c = np.concatenate([np.zeros(first.size), c[cols]])
+        rows = np.concatenate([master_rows, np.flatnonzero(row_s == s)])
         whole = np.concatenate([first, cols])
+        sub = scipy.sparse.csr_array(csc[:, whole][rows])
+        block_c = np.concatenate([np.zeros(first.size), c[cols]])
         blocks.append(Block(key=f"{key}:{s}", name=name, n_first=int(first.size), a=sub,
                             row_lo=lo[rows], row_up=up[rows], c=block_c, lb=lb[whole],
                             ub=ub[whole], integer=integer[whole]))
         own.append(cols)
-    column_of = np.full(int(vlabels.max()) + 1, -1, dtype=np.int64)
-    column_of[vlabels] = np.arange(vlabels.size)
+    column_of = cut.column_of()
+    vlabels = cut.vlabels
     first_pos = np.full(vlabels.size, -1, dtype=np.int64)
     first_pos[first] = np.arange(first.size)
     first_labels: dict[str, xr.DataArray] = {}
@@ -219,6 +194,12 @@ class BlockSolver:
         self._ints = np.flatnonzero(block.integer).astype(np.int32)
 
     # -- modes
+    def _fixed_plan_options(self, on: bool) -> None:
+        """The fixed-plan MIP options (`solver.FIXED_PLAN_MIP`, shared with the
+        out-of-sample evaluation) for `fixed_mip`; HiGHS' defaults for the other MIPs."""
+        for key, value in FIXED_PLAN_MIP.items():
+            self._h.setOptionValue(key, value if on else _HIGHS_DEFAULT[key])
+
     def _mode(self, *, integer: bool, fixed: np.ndarray | None,
               costs: np.ndarray | None) -> None:
         h = self._h
@@ -300,6 +281,7 @@ class BlockSolver:
         (objective), the MIP's bound, and its own columns' values."""
         self._mode(integer=True, fixed=x, costs=None)
         self._h.setOptionValue("solver", "choose")
+        self._fixed_plan_options(True)
         full = None if start is None else np.concatenate([x, start])
         out, h = self._run(time_limit, gap, bool(self._ints.size), full)
         if not out.has_solution:
@@ -315,6 +297,7 @@ class BlockSolver:
         Q(x) ≥ L + π·x (Zou, Ahmed & Sun 2019), valid for the MIP recourse."""
         self._mode(integer=True, fixed=None, costs=-np.asarray(pi, float))
         self._h.setOptionValue("solver", "choose")
+        self._fixed_plan_options(False)
         out, _ = self._run(time_limit, gap, bool(self._ints.size))
         return out
 

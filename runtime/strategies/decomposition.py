@@ -29,6 +29,21 @@ per scenario. Each iteration:
    min(master bound over the remaining plans, bounds of the plans cut off) — the
    integer L-shaped idea of Laporte & Louveaux (1993), written for general integers.
 
+A **start plan** (`SolveSettings.start`, values by label as for the extensive form's MIP
+start; `start_plan`) is cut at and evaluated before the first master: its exact cost is
+the first incumbent and the master's MIP start. The intended use is the plan of the same
+model on its k typical days as the start of the run over every event (bench/decomposition.py
+`--seeded`): one evaluation of the 120 event MIPs gives an incumbent at once, where
+unseeded the first plan worth evaluating comes after several rounds of 120 block LPs. It
+changes the path, never the certificate (the bound is the master's, whatever the start).
+
+Measured and not done (docs/performance.md, "Decomposition"): identical blocks solved once
+(none of the 120 events has a block equal to another's: their load levels differ, and
+their outages change the row count, which also rules out sharing one event's LP duals as
+cuts for another); the master with every block's LP relaxation inside it (partial
+Benders; one MILP with 50 integers gives the LP-recourse bound, 35.77 MCNY, but took
+300 s at k = 4 under load 5).
+
 Why Benders with an integer master and not progressive hedging: the first stage is a
 few dozen integers (lines, MESS units, EV-RB packs) while each scenario's recourse is
 a MILP of thousands of columns; the master is tiny and exact in the integers, the LP
@@ -82,6 +97,7 @@ from gridc.runtime.backend.twostage import (
     Master,
     NotTwoStage,
     TwoStage,
+    rounded,
     split_scenarios,
     write_solution,
 )
@@ -228,6 +244,13 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
     def out_of_time() -> bool:
         return s.time_limit is not None and time.perf_counter() - started >= s.time_limit
 
+    def batch_cap() -> float | None:
+        """Each task's time limit in a batch of one task per block: the time left
+        shared out over the blocks the workers run in turn (a batch of 120 MIPs each
+        given all the time left would overrun the limit sixty-fold on two workers)."""
+        rest = left()
+        return None if rest is None else max(1.0, rest * max(1, ex.workers()) / ns)
+
     def stopped() -> bool:
         return control is not None and control.should_stop()
 
@@ -277,6 +300,40 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
     cert.cuts["lp"] += ns
     sub_gap = max(gap * SUB_GAP, 1e-6)
     best_lp: tuple[float, np.ndarray] = (np.inf, x0)  # the plan of the best LP value
+
+    def evaluate(x: np.ndarray, lp_total: float, row: dict[str, Any]) -> None:
+        """Every block's MIP at plan x: a feasible point (UB) and the plan's bound."""
+        nonlocal ub, best_x, best_mips
+        key = x.tobytes()
+        evaluated.add(key)
+        mips = run("mip", x=x, gap=sub_gap, time_limit=batch_cap())
+        row["mip_block_s"] = sum(r.seconds for r in mips)
+        if all(r.bound is not None for r in mips):
+            plan_lb[key] = max(lp_total, float(split.c @ x) + const +
+                               sum(float(r.bound or 0) for r in mips))
+        if all(r.has_solution and r.objective is not None for r in mips):
+            total = float(split.c @ x) + const + sum(float(r.objective or 0) for r in mips)
+            if total < ub:
+                ub, best_x, best_mips = total, x, mips
+                if control is not None:
+                    control.emit("progress", incumbent=ub / scale, bound=lb / scale,
+                                 gap=_gap(ub, lb))
+
+    x_start = start_plan(split, s.start)
+    if x_start is not None and x_start.tobytes() not in lp_seen:
+        # a plan offered as a start (e.g. the typical days' plan for every event): its
+        # cuts first, then its exact cost as the first incumbent
+        lps0 = _lp_cuts(run, master, x_start, bases)
+        cert.cuts["lp"] += ns
+        lp0 = float(split.c @ x_start) + const + sum(float(r.objective or 0) for r in lps0)
+        lp_seen[x_start.tobytes()] = lp0
+        best_lp = (lp0, x_start)
+        row0: dict[str, Any] = {"iteration": 0, "lower_bound": None, "lp_value": lp0 / scale,
+                                "start": True}
+        evaluate(x_start, lp0, row0)
+        row0["incumbent"] = None if ub == np.inf else ub / scale
+        row0["s"] = time.perf_counter() - started
+        cert.history.append(row0)
     reserve = False
     it = 0
     for it in range(1, max_iterations + 1):
@@ -342,19 +399,7 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
         lp_close = lp_total - lb <= gap * abs(lp_total)
         if (new_cuts == 0 or lp_close) and key not in evaluated and \
                 (ub == np.inf or lp_total < ub - gap * abs(ub)):
-            evaluated.add(key)
-            mips = run("mip", x=x, gap=sub_gap, time_limit=left())
-            row["mip_block_s"] = sum(r.seconds for r in mips)
-            if all(r.bound is not None for r in mips):
-                plan_lb[key] = max(lp_total, float(split.c @ x) + const +
-                                   sum(float(r.bound or 0) for r in mips))
-            if all(r.has_solution and r.objective is not None for r in mips):
-                total = float(split.c @ x) + const + sum(float(r.objective or 0) for r in mips)
-                if total < ub:
-                    ub, best_x, best_mips = total, x, mips
-                    if control is not None:
-                        control.emit("progress", incumbent=ub / scale, bound=lb / scale,
-                                     gap=_gap(ub, lb))
+            evaluate(x, lp_total, row)
         row["incumbent"] = None if ub == np.inf else ub / scale
         cert.history.append(row)
         if ub < np.inf and _gap(ub, lb) <= gap:  # the evaluation closed the gap
@@ -377,7 +422,7 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
                 lps = run("lp", x=x)
             pis = [r.subgradient if r.subgradient is not None else np.zeros(x.size)
                    for r in lps]
-            cap = LAGRANGIAN_S if left() is None else min(LAGRANGIAN_S, left() or 0.0)
+            cap = min(LAGRANGIAN_S, batch_cap() or LAGRANGIAN_S)
             lags = run("lagrangian", pi=pis, gap=sub_gap, time_limit=cap)
             for k, r in enumerate(lags):
                 if r.bound is None:
@@ -391,6 +436,21 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
     cert.lower_bound = lb / scale
     return _result(compiled, split, timings, s, cert, best_x, best_mips, lb, ub, gap,
                    stop_reason, time.perf_counter() - started, split_s, ex.kind)
+
+
+def start_plan(split: TwoStage, start: np.ndarray | None) -> np.ndarray | None:
+    """The first-stage plan of a start given by label (`SolveSettings.start`, e.g. the
+    plan of the same model on fewer scenarios), rounded and inside the first stage's
+    bounds; None without a start or when it leaves a first-stage value unset."""
+    if start is None:
+        return None
+    labels = split.vlabels[split.first]
+    if labels.max(initial=-1) >= start.size:
+        return None
+    x = np.asarray(start, dtype=float)[labels]
+    if not np.isfinite(x).all():
+        return None
+    return rounded(np.clip(x, split.lb, split.ub), split.integer)
 
 
 def _lp_cuts(run: Any, master: Master, x: np.ndarray,
@@ -454,4 +514,4 @@ def _result(compiled: CompiledModel, split: TwoStage, timings: dict[str, float],
     return result
 
 
-__all__ = ["BlockTask", "Certificate", "SolveStatus", "decompose", "run_block"]
+__all__ = ["BlockTask", "Certificate", "SolveStatus", "decompose", "run_block", "start_plan"]
