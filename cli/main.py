@@ -75,24 +75,20 @@ def _model_facts(model: Model) -> dict[str, int]:
 
 
 def _history_facts(model: Model) -> list[str]:
-    """One line per scenario set clustered from a history: its typical days and the
-    k-means inertia of the run kept (docs/language.md, 4.12)."""
+    """One line per scenario set made from a history: its typical days and the k-means
+    inertia of the run kept, or that every event is a scenario (`cluster none`;
+    docs/language.md, 4.12)."""
     sets = [s for s in model.scenario_sets if s.history is not None and s.history.events]
     if not sets or not model.networks:
         return []
-    from gridc.data.history import cluster  # numpy/scipy: only for models with a history
+    # numpy/scipy: only for models with a history
+    from gridc.data.history import cluster_model, clustering_facts, clustering_words
 
-    lines = [ln.id for ln in model.network().lines]
-    horizon = model.horizon.steps * model.horizon.step_h if model.horizon else 1.0
     out = []
     for s in sets:
-        src = s.history
-        assert src is not None
-        c = cluster(src, lines, horizon)
-        runs = f"best of {c.restarts} k-means runs, the first {c.first_inertia:.4g}" \
-            if c.restarts > 1 else "one k-means run"
-        out.append(f"  scenarios {s.name}: {len(c.typical)} typical days of "
-                   f"{len(src.events)} events, inertia {c.inertia:.4g} ({runs})")
+        assert s.history is not None
+        facts = clustering_facts(s, cluster_model(model, s.history))
+        out.append(f"  scenarios {s.name}: {clustering_words(facts)}")
     return out
 
 

@@ -47,6 +47,7 @@ from gridc.runtime.export import format_problem, write_format
 from gridc.runtime.ioutil import OutputError, check_output_dir
 from gridc.runtime.problem import Problem
 from gridc.runtime.results import RESULT_FILES
+from gridc.runtime.strategies.decomposition import DecompositionError
 from gridc.runtime.strategies.registry import choose
 
 
@@ -114,12 +115,16 @@ def run(args: argparse.Namespace) -> int:
         err_console().print(f"error: {err}")
         return EXIT_USAGE
     unit = "kWh/day" if problem.compiled.objective_kind == "losses" else "CNY"
-    with display_for(args, unit) as show:  # Ctrl-C: the best point so far, status interrupted
-        result = problem.solve(time_limit=args.time_limit, gap=args.gap,
-                               threads=args.threads, seed=args.seed, verbose=args.verbose,
-                               strategy=strategy, progress=show,
-                               ac_check=not args.no_ac_check,
-                               workers=getattr(args, "workers", None))
+    try:
+        with display_for(args, unit) as show:  # Ctrl-C: the best point so far, interrupted
+            result = problem.solve(time_limit=args.time_limit, gap=args.gap,
+                                   threads=args.threads, seed=args.seed,
+                                   verbose=args.verbose, strategy=strategy, progress=show,
+                                   ac_check=not args.no_ac_check,
+                                   workers=getattr(args, "workers", None))
+    except DecompositionError as err:  # the model does not suit the strategy
+        err_console().print(f"error: {err}")
+        return EXIT_MODEL
     print_summary(out, result.summary)
     if args.out:
         if result.ok:

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from gridc.cli.labels import money, objective_value, term_label, term_value, voltage_at
 from gridc.cli.stage_views import limit_text, stages_table
+from gridc.data.history import clustering_words
 from gridc.runtime.ac_check import headline as ac_headline
 from gridc.runtime.diagnose import Diagnosis, describe, describe_cause
 
@@ -53,6 +54,8 @@ def summary_table(s: dict[str, Any]) -> Table:
         if rule != "daily" and not name.startswith("daily_"):
             continue  # printed with the plan's costs (plan_views, network_views)
         t.add_row(f"  {escape(term_label(name))}", term_value(name, value, s))
+    if cl := s.get("clustering"):  # scenarios from a history: k-means inertia or none
+        t.add_row("scenarios", escape(f"{cl['scenario_set']}: {clustering_words(cl)}"))
     shed = s.get("shed")
     if shed:
         per = ", ".join(f"{escape(k)} {v:,.1f}" for k, v in shed["by_scenario_kwh"].items())

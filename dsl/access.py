@@ -68,39 +68,40 @@ class Refused:
         return self.code, f"'{written}' {self.reason}", self.hint or default_help
 
 
+def positive_limit(value: float | str | None, env: str, default: float, what: str,
+                   unit: str = "") -> float:
+    """A limit given in the call (`value`, named `what`), else in the environment
+    variable `env`, else `default`: one rule for every size limit of a load (files here,
+    memory and table rows in `dsl.budgets`). Raises ValueError, naming where the value
+    came from, for a limit that is not a positive number."""
+    source = what
+    if value is None:
+        raw = os.environ.get(env, "").strip()
+        value, source = (raw, env) if raw else (default, "")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not (math.isfinite(number) and number > 0):
+        of = f" of {unit}" if unit else ""
+        raise ValueError(f"{source} must be a positive number{of} (e.g. {default:g}), "
+                         f"found {value!r}")
+    return number
+
+
 def max_file_bytes(max_file_mb: float | None = None) -> int:
     """The size limit in bytes: `max_file_mb`, else GRIDC_MAX_FILE_MB, else 64 MiB.
     Raises ValueError for a limit that is not a positive number."""
-    source = "max_file_mb"
-    value: float | str | None = max_file_mb
-    if value is None:
-        raw = os.environ.get(MAX_FILE_MB_ENV, "").strip()
-        value, source = (raw, MAX_FILE_MB_ENV) if raw else (DEFAULT_MAX_FILE_MB, "")
-    try:
-        mb = float(value)
-    except (TypeError, ValueError):
-        mb = math.nan
-    if not (math.isfinite(mb) and mb > 0):
-        raise ValueError(f"{source} must be a positive number of MiB (e.g. 64), "
-                         f"found {value!r}")
+    mb = positive_limit(max_file_mb, MAX_FILE_MB_ENV, DEFAULT_MAX_FILE_MB, "max_file_mb",
+                        "MiB")
     return max(1, int(mb * _MIB))
 
 
 def max_grid_bytes(max_grid_kb: float | None = None) -> int:
     """The size limit of a .grid file in bytes: `max_grid_kb`, else GRIDC_MAX_GRID_KB,
     else 256 KiB. Raises ValueError for a limit that is not a positive number."""
-    source = "max_grid_kb"
-    value: float | str | None = max_grid_kb
-    if value is None:
-        raw = os.environ.get(MAX_GRID_KB_ENV, "").strip()
-        value, source = (raw, MAX_GRID_KB_ENV) if raw else (DEFAULT_MAX_GRID_KB, "")
-    try:
-        kb = float(value)
-    except (TypeError, ValueError):
-        kb = math.nan
-    if not (math.isfinite(kb) and kb > 0):
-        raise ValueError(f"{source} must be a positive number of KiB (e.g. 256), "
-                         f"found {value!r}")
+    kb = positive_limit(max_grid_kb, MAX_GRID_KB_ENV, DEFAULT_MAX_GRID_KB, "max_grid_kb",
+                        "KiB")
     return max(1, int(kb * 1024))
 
 

@@ -18,12 +18,11 @@ else the environment (GRIDC_MAX_MEMORY_MB, GRIDC_MAX_TABLE_ROWS), else the defau
 
 from __future__ import annotations
 
-import math
-import os
 from dataclasses import dataclass
 
 from gridc.dsl import ir
 from gridc.dsl import ir_planning as P
+from gridc.dsl.access import positive_limit
 from gridc.dsl.diagnostics import Collector
 from gridc.dsl.locate import search, value_span
 from gridc.dsl.spans import Span
@@ -34,21 +33,6 @@ MAX_MEMORY_ENV = "GRIDC_MAX_MEMORY_MB"
 MAX_TABLE_ROWS_ENV = "GRIDC_MAX_TABLE_ROWS"
 #: The longest horizon (time steps) a model may have: a year of minutes is 525,600.
 MAX_STEPS = 1_000_000
-
-
-def _number(value: float | str | None, env: str, default: float, what: str) -> float:
-    source = what
-    if value is None:
-        raw = os.environ.get(env, "").strip()
-        value, source = (raw, env) if raw else (default, "")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = math.nan
-    if not (math.isfinite(number) and number > 0):
-        raise ValueError(f"{source} must be a positive number (e.g. {default:g}), "
-                         f"found {value!r}")
-    return number
 
 
 @dataclass(frozen=True)
@@ -63,9 +47,10 @@ class Budget:
                 ) -> Budget:
         """The given limits, else the environment's, else the defaults. Raises
         ValueError for a limit that is not a positive number."""
-        memory = _number(memory_mb, MAX_MEMORY_ENV, DEFAULT_MAX_MEMORY_MB, "max_memory_mb")
-        rows = _number(table_rows, MAX_TABLE_ROWS_ENV, DEFAULT_MAX_TABLE_ROWS,
-                       "max_table_rows")
+        memory = positive_limit(memory_mb, MAX_MEMORY_ENV, DEFAULT_MAX_MEMORY_MB,
+                                "max_memory_mb")
+        rows = positive_limit(table_rows, MAX_TABLE_ROWS_ENV, DEFAULT_MAX_TABLE_ROWS,
+                              "max_table_rows")
         return cls(memory_mb=memory, table_rows=max(1, int(rows)))
 
 

@@ -64,6 +64,7 @@ CODES: dict[str, str] = {
     "GRID073": "scenario set cannot be combined with stations",
     "GRID074": "investment outside the strategy's plan space",
     "GRID075": "statement conflicts with the study's objective",
+    "GRID076": "radial network impossible: lines always closed form a loop",
 }
 
 

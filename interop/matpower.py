@@ -14,7 +14,6 @@ voltage set point is not modelled, its Q is free within QMIN..QMAX).
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 from gridc.interop.neutral import (
@@ -27,14 +26,13 @@ from gridc.interop.neutral import (
     Transformer,
     model_name,
     require,
+    source_file,
 )
 
 
 def read(source: str, name: str | None = None) -> Network:
     """Read a MATPOWER case file into the neutral tables."""
-    path = Path(source)
-    if not path.is_file():
-        raise ImportFailure(f"{source}: no such file")
+    path = source_file(source)
     frames: Any = require("matpowercaseframes")
     try:
         case = frames.CaseFrames(str(path))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 class ImportFailure(Exception):
@@ -32,6 +33,14 @@ def require(module: str, extra: str = "import") -> object:
         raise MissingExtra(
             f"reading this source needs the Python package '{module}', which is not "
             f"installed: pip install 'gridc[{extra}]' ({exc})") from None
+
+
+def source_file(source: str) -> Path:
+    """The file a reader reads, or the failure every reader gives for a missing one."""
+    path = Path(source)
+    if not path.is_file():
+        raise ImportFailure(f"{source}: no such file")
+    return path
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from gridc.interop.neutral import (
     Transformer,
     model_name,
     require,
+    source_file,
 )
 
 #: OpenDSS length unit codes → km (0 means "none": the line's values are per its length)
@@ -50,9 +51,7 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+")
 
 def read(source: str, name: str | None = None) -> Network:
     """Compile an OpenDSS circuit and read it into the neutral tables."""
-    path = Path(source)
-    if not path.is_file():
-        raise ImportFailure(f"{source}: no such file")
+    path = source_file(source)
     dss: Any = require("opendssdirect")
     cwd = Path.cwd()
     try:

@@ -34,6 +34,7 @@ from gridc.interop.neutral import (
     clean,
     model_name,
     require,
+    source_file,
 )
 
 #: pandapower tables with no `.grid` element: an import with rows in service there fails
@@ -69,9 +70,7 @@ def load_net(source: str) -> tuple[Any, str]:
         if not isinstance(net, pp.pandapowerNet):
             raise ImportFailure(f"pandapower.networks.{func_name} does not return a network")
         return net, f"pandapower.networks.{source} (pandapower {pp.__version__})"
-    path = Path(source)
-    if not path.is_file():
-        raise ImportFailure(f"{source}: no such file")
+    path = source_file(source)
     try:
         net = pp.from_json(str(path))
     except Exception as exc:  # not JSON, not a pandapower net
@@ -273,6 +272,21 @@ def _switches(net: Any, approx: list[str]) -> tuple[dict[int, list[str]], dict[i
     return line_sw, trafo_sw, out
 
 
+def _branch_state(label: str, in_service: bool, switches: list[str],
+                  imported: str) -> tuple[bool, list[str]]:
+    """Whether a line or transformer is imported open and the notes saying why: its
+    pandapower name, out of service in the source (then `imported` open), and the
+    switches folded into it (open if one of them is)."""
+    notes = [f"pandapower '{label}'"] if label else []
+    opened = not in_service
+    if opened:
+        notes.append(f"out of service in the source: imported {imported}")
+    if switches:
+        notes.append("switches " + ", ".join(switches))
+        opened = opened or any(s.endswith(" open") for s in switches)
+    return opened, notes
+
+
 def _lines(net: Any, vn: dict[int, float], line_sw: dict[int, list[str]],
            approx: list[str]) -> list[Line]:
     f_hz = _float(net.f_hz, 50.0)
@@ -284,19 +298,11 @@ def _lines(net: Any, vn: dict[int, float], line_sw: dict[int, list[str]],
         rating = (None if max_i >= NO_LIMIT_KA else
                   math.sqrt(3) * vn[int(ln["from_bus"])] * max_i * 1000.0
                   * _float(ln.get("df", 1.0), 1.0) * par)
-        notes = []
         if _float(ln.get("g_us_per_km", 0.0)):
             approx.append("line shunt conductance (g_us_per_km) is left out")
-        opened = not bool(ln["in_service"])
-        if opened:
-            notes.append("out of service in the source: imported normally open")
         switches = line_sw.get(i, [])
-        if switches:
-            notes.append("switches " + ", ".join(switches))
-            opened = opened or any(s.endswith(" open") for s in switches)
-        label = clean(ln.get("name"))
-        if label:
-            notes.insert(0, f"pandapower '{label}'")
+        opened, notes = _branch_state(clean(ln.get("name")), bool(ln["in_service"]),
+                                      switches, "normally open")
         out.append(Line(id=f"l{i}", from_bus=str(int(ln["from_bus"])),
                         to_bus=str(int(ln["to_bus"])),
                         r_ohm=_float(ln["r_ohm_per_km"]) * length / par,
@@ -325,14 +331,8 @@ def _trafos(net: Any, trafo_sw: dict[int, list[str]], approx: list[str]) -> list
             approx.append("transformer magnetising admittance (pfe_kw, i0_percent) sits at the "
                           "HV bus; pandapower's default 't' model splits it around the "
                           "series impedance")
-        notes = [f"pandapower '{clean(tr.get('name'))}'"] if clean(tr.get("name")) else []
-        opened = not bool(tr["in_service"])
-        if opened:
-            notes.append("out of service in the source: imported open")
-        switches = trafo_sw.get(i, [])
-        if switches:
-            notes.append("switches " + ", ".join(switches))
-            opened = opened or any(s.endswith(" open") for s in switches)
+        opened, notes = _branch_state(clean(tr.get("name")), bool(tr["in_service"]),
+                                      trafo_sw.get(i, []), "open")
         side = tr.get("tap_side")
         rating = 1000.0 * _float(tr["sn_mva"]) * par * _float(tr.get("df", 1.0), 1.0)
         pfe, i0 = _float(tr.get("pfe_kw")) * par, _float(tr.get("i0_percent"))

@@ -47,6 +47,7 @@ from gridc.compiler.families.generators import unit_energy_price as energy_price
 from gridc.compiler.families.loads import demand
 from gridc.compiler.formulations.pricing import PRESENT_VALUE_TERMS
 from gridc.compiler.formulations.ratings import summary as rating_summary
+from gridc.data.history import cluster_model, clustering_facts
 from gridc.dsl import ir
 from gridc.dsl.units import MONEY, factor
 from gridc.runtime import ac_check
@@ -487,6 +488,12 @@ def build_summary(compiled: CompiledModel, outcome: SolveOutcome, ds: xr.Dataset
         # apparent-power ratings as a polygon: sides, fit and worst-case overshoot
         "ratings": rating_summary(compiled.builder),
     }
+    sset = compiled.study.scenario_set
+    if sset is not None and sset.history is not None and sset.history.events:
+        # how the scenarios came from the history (k-means inertia, or no clustering);
+        # clustering again is deterministic and takes milliseconds
+        summary["clustering"] = clustering_facts(
+            sset, cluster_model(compiled.study.model, sset.history))
     if compiled.objective_kind == "cost":
         totals = compiled.pricing.totals(objective)
         summary["pricing"] = {

@@ -22,11 +22,13 @@ import numpy as np
 import pytest
 from test_executor_dask import Cluster, _KillingExecutor, cluster  # noqa: F401 (fixture)
 
+import gridc
 from gridc.compiler import CompiledModel, compile_model
 from gridc.dsl import load
 from gridc.runtime.executor import DaskExecutor, SerialExecutor
 from gridc.runtime.problem import Problem
 from gridc.runtime.results import Result
+from gridc.runtime.status import SolveStatus
 from gridc.runtime.strategies import decomposition as D
 from gridc.runtime.strategies.registry import SolveSettings, choose
 
@@ -189,3 +191,36 @@ def test_no_start_without_every_first_stage_value(compiled: CompiledModel) -> No
     top = int(split.vlabels.max()) + 1
     assert D.start_plan(split, np.full(top, np.nan)) is None
     assert D.start_plan(split, np.zeros(3)) is None
+
+
+TWOLEVEL = Path(__file__).resolve().parent / "models" / "twolevel_storms.grid"
+
+
+def test_incomplete_recourse_gets_feasibility_cuts() -> None:
+    """A plan without the reinforcement of m3-m4 leaves scenario `bad` without a feasible
+    operation (the capacitor bank's kvar): the block LP is infeasible there. Before, the
+    run stopped with an internal error; now the block's phase-1 LP gives the L-shaped
+    feasibility cut, and the decomposition reaches the extensive form's optimum."""
+    model = gridc.load(TWOLEVEL)
+    extensive = gridc.compile(model, study="base").solve(ac_check=False, gap=1e-6)
+    assert gridc.compile(model, study="nohard").solve(ac_check=False).status == \
+        SolveStatus.infeasible
+    result = gridc.compile(model, study="benders").solve(ac_check=False)
+    assert result.status in (SolveStatus.optimal, SolveStatus.feasible_gap)
+    cuts = result.summary["decomposition"]["cuts"]
+    assert cuts["feasibility"] >= 1
+    assert result.objective == pytest.approx(extensive.objective, rel=1e-3)  # study gap
+
+
+def test_a_scenario_infeasible_under_every_plan_is_a_clear_error(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Without the reinforcement, scenario `bad` has no feasible operation under any plan:
+    `gridc solve --strategy decompose` says so and exits 1 (was: internal error)."""
+    from gridc.cli.main import main
+
+    code = main(["solve", str(TWOLEVEL), "--study", "nohard", "--strategy", "decompose",
+                 "--no-ac-check", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "infeasible under every plan" in err and "--diagnose" in err
+    assert "internal error" not in err and "Traceback" not in err

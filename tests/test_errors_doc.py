@@ -29,7 +29,8 @@ NOT_TRIGGERABLE: dict[str, str] = {
                "triggers it",
     **{code: "raised when a study is compiled or solved (gridc solve), not by gridc "
              "check: each is triggered by a .grid model in tests/test_compile_diagnostics.py"
-       for code in ("GRID070", "GRID071", "GRID072", "GRID073", "GRID074", "GRID075")},
+       for code in ("GRID070", "GRID071", "GRID072", "GRID073", "GRID074", "GRID075",
+                    "GRID076")},
 }
 
 _SECTION = re.compile(r"^### (GRID\d{3})\s*$", re.M)

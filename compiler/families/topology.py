@@ -184,8 +184,61 @@ def define_topology(b: Builder, candidates: tuple[Candidate, ...], radial: bool,
                               integer=True)
     b.blocks["line_built"] = Block("line_built", "topology", LINE, "0/1")
     if radial:
+        _refuse_fixed_loop(b, status == 1.0)
         _radial(b, built, status > 0.0)
     return Topology(candidates, built, status_da, length_da, radial)
+
+
+def _refuse_fixed_loop(b: Builder, fixed_on: np.ndarray) -> None:
+    """GRID076 when the lines that are always closed (network lines that are not
+    candidates, candidates marked `existing yes`) already close a loop: no radial
+    configuration exists, and without this the solver says only "infeasible" (the
+    elastic diagnosis cannot relax a topology row either). Union-find over those lines;
+    the loop is named by the path between the ends of the line that closes it."""
+    net = b.idx.network
+    parent: dict[str, str] = {}
+    tree: dict[str, list[tuple[str, str]]] = {}
+
+    def root(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for ln, on in zip(net.lines, fixed_on):
+        if not on:
+            continue
+        u, v = str(ln.from_bus), str(ln.to_bus)
+        if root(u) != root(v):
+            parent[root(u)] = root(v)
+            tree.setdefault(u, []).append((v, ln.id))
+            tree.setdefault(v, []).append((u, ln.id))
+            continue
+        loop = [*_tree_path(tree, u, v), ln.id]
+        inv = next(i for i in line_builds(b.model) if i.radial)
+        raise compile_error(
+            b.model, "GRID076", f"'radial' cannot hold: the lines that are always closed "
+            f"already form a loop ({', '.join(loop)})", inv.span,
+            help="list a line of the loop among the candidates without 'existing yes' "
+                 "(an existing candidate is fixed closed), so that it may open; or drop "
+                 "'radial'")
+
+
+def _tree_path(tree: dict[str, list[tuple[str, str]]], start: str, goal: str) -> list[str]:
+    """The line ids on the path from `start` to `goal` in a forest (breadth first)."""
+    came: dict[str, tuple[str, str] | None] = {start: None}
+    queue = [start]
+    for at in queue:
+        for nxt, lid in tree.get(at, []):
+            if nxt not in came:
+                came[nxt] = (at, lid)
+                queue.append(nxt)
+    path: list[str] = []
+    step = came.get(goal)
+    while step is not None:
+        path.append(step[1])
+        step = came[step[0]]
+    return path[::-1]
 
 
 def _radial(b: Builder, built: Variable, possible: np.ndarray) -> None:

@@ -130,9 +130,9 @@ def define_distflow(b: Builder, states: LineStates, nu: int = DEFAULT_LEVELS,
     rating = br.rating
     limit = box(b, on, rating).clip(max=flow_cap_kva)
     p = b.variable("line_p", FLOW_DIMS, -limit, limit, family="line ratings", source=LINE,
-                   unit="kW", relax_scale=on.astype(float), levers=rating_levers(on))
+                   unit="kW", relax_scale=on.astype(float), levers=rating_levers(b, on))
     q = b.variable("line_q", FLOW_DIMS, -limit, limit, family="line ratings", source=LINE,
-                   unit="kvar", relax_scale=on.astype(float), levers=rating_levers(on))
+                   unit="kvar", relax_scale=on.astype(float), levers=rating_levers(b, on))
     w_lo, w_up = voltage_limits(b)
     not_slack = xr.DataArray((b.idx.coords[BUS] != b.idx.slack_bus).astype(float),
                              coords=[b.idx.coords[BUS]])

@@ -85,10 +85,14 @@ def voltage_limits(b: Builder) -> tuple[xr.DataArray, xr.DataArray]:
     return xr.DataArray(lo, coords=coords), xr.DataArray(up, coords=coords)
 
 
-def rating_levers(on: xr.DataArray) -> dict[str, list[Lever]]:
+def rating_levers(b: Builder, on: xr.DataArray) -> dict[str, list[Lever]]:
     """Elastic mode's cause behind the flow box: the line's rating, both ways, where the
-    line may carry flow (`on`)."""
-    lever = Lever("line rating", "rating_kva", on.astype(float))
+    line may carry flow (`on`). The box is c·S (`ratings.box`), so one kVA of rating
+    moves it by c: cos(π/N) for an `inner` polygon, whose diagnosis would otherwise
+    name a rating short by that factor."""
+    net = b.idx.network
+    lever = Lever("line rating", "rating_kva",
+                  on.astype(float) * scale(net.rating_sides, net.rating_fit))
     return {"lower": [lever], "upper": [lever]}
 
 
@@ -165,9 +169,9 @@ def define_lindistflow(b: Builder, states: LineStates, flow_cap_kva: float = mat
     rating = br.rating
     limit = box(b, on, rating)
     p = b.variable("line_p", FLOW_DIMS, -limit, limit, family="line ratings", source=LINE,
-                   unit="kW", relax_scale=on.astype(float), levers=rating_levers(on))
+                   unit="kW", relax_scale=on.astype(float), levers=rating_levers(b, on))
     q = b.variable("line_q", FLOW_DIMS, -limit, limit, family="line ratings", source=LINE,
-                   unit="kvar", relax_scale=on.astype(float), levers=rating_levers(on))
+                   unit="kvar", relax_scale=on.astype(float), levers=rating_levers(b, on))
     w_lo, w_up = voltage_limits(b)
     not_slack = xr.DataArray((b.idx.coords[BUS] != b.idx.slack_bus).astype(float),
                              coords=[b.idx.coords[BUS]])

@@ -192,6 +192,7 @@ class BlockSolver:
         self.n1 = block.n_first
         self._first = np.arange(self.n1, dtype=np.int32)
         self._ints = np.flatnonzero(block.integer).astype(np.int32)
+        self._phase1: Any = None  # `feasibility_lp`'s elastic copy, built on first use
 
     # -- modes
     def _fixed_plan_options(self, on: bool) -> None:
@@ -275,6 +276,43 @@ class BlockSolver:
         return BlockOutcome(out.status, out.has_solution, out.objective, out.bound, out.gap,
                             out.seconds, subgradient=d, basis=kept)
 
+    def feasibility_lp(self, x: np.ndarray) -> BlockOutcome:
+        """Phase 1 with the first stage fixed at `x`, for a block whose LP is infeasible
+        there: min Σ (s⁺ + s⁻) over lo ≤ A z + s⁺ − s⁻ ≤ up. Its value v(x) ≥ 0 is convex
+        in x and 0 exactly where the block is LP-feasible, so with the reduced costs d of
+        the first stage, v(x̂) + d·(x − x̂) ≤ 0 holds at every plan the block accepts: the
+        L-shaped method's feasibility cut (objective: v, subgradient: d)."""
+        if self._phase1 is None:
+            b = self.block
+            nrow, ncol = b.a.shape
+            eye = scipy.sparse.identity(nrow, format="csr")
+            a = scipy.sparse.hstack([b.a, eye, -eye], format="csr")
+            h = highspy.Highs()
+            h.setOptionValue("output_flag", False)
+            h.setOptionValue("threads", 1)
+            n = ncol + 2 * nrow
+            cost = np.concatenate([np.zeros(ncol), np.ones(2 * nrow)])
+            lb = np.concatenate([b.lb, np.zeros(2 * nrow)])
+            ub = np.concatenate([b.ub, np.full(2 * nrow, np.inf)])
+            h.passModel(n, nrow, int(a.nnz), int(highspy.MatrixFormat.kRowwise),
+                        int(highspy.ObjSense.kMinimize), 0.0, cost, lb, ub, b.row_lo,
+                        b.row_up, a.indptr.astype(np.int32), a.indices.astype(np.int32),
+                        a.data.astype(float), np.zeros(n, dtype=np.int32))
+            self._phase1 = h
+        h = self._phase1
+        fixed = np.asarray(x, float)
+        h.changeColsBounds(self.n1, self._first, fixed, fixed)
+        h.clearSolver()
+        began = time.perf_counter()
+        h.run()
+        status = h.getModelStatus().name
+        if status != "kOptimal":
+            return BlockOutcome(status, False, None, None, None, time.perf_counter() - began)
+        value = float(h.getInfo().objective_function_value)
+        d = np.asarray(h.getSolution().col_dual, dtype=float)[:self.n1]
+        return BlockOutcome(status, True, value, value, 0.0, time.perf_counter() - began,
+                            subgradient=d)
+
     def fixed_mip(self, x: np.ndarray, *, gap: float | None, time_limit: float | None,
                   start: np.ndarray | None = None) -> BlockOutcome:
         """The block's MIP with the first stage fixed at `x`: a feasible operation's cost
@@ -333,6 +371,7 @@ class Master:
         self.lb, self.ub = split.lb, split.ub
         self.aux: list[tuple[int, int, float, float]] = []  # (column, x column, x̂, sign)
         self.excluded = 0
+        self.feasibility_cuts = 0
 
     def add_cut(self, s: int, alpha: float, beta: np.ndarray) -> None:
         """θ_s ≥ alpha + beta·x, i.e. beta·x − θ_s ≤ −alpha."""
@@ -341,6 +380,18 @@ class Master:
         val = np.concatenate([beta[nz], [-1.0]])
         self._h.addRow(-np.inf, -alpha, idx.size, idx, val)
         self.cuts[s].append((alpha, beta))
+
+    def add_feasibility_cut(self, value: float, d: np.ndarray, x: np.ndarray) -> None:
+        """v(x̂) + d·(x − x̂) ≤ 0 (`BlockSolver.feasibility_lp`): d·x ≤ d·x̂ − v."""
+        nz = np.flatnonzero(np.abs(d) > 1e-12)
+        self._h.addRow(-np.inf, float(d @ x) - value, nz.size, nz.astype(np.int32), d[nz])
+        self.feasibility_cuts += 1
+
+    def bound_theta(self, theta_lb: np.ndarray) -> None:
+        """Raise the θ_s lower bounds (e.g. to the blocks' relaxed LP values)."""
+        cols = np.arange(self.n1, self.n1 + self.ns, dtype=np.int32)
+        self._h.changeColsBounds(self.ns, cols, np.asarray(theta_lb, float),
+                                 np.full(self.ns, np.inf))
 
     def can_exclude(self) -> bool:
         """No-good cuts need every free first-stage column integer."""

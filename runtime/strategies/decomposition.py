@@ -133,7 +133,7 @@ class BlockTask:
     """One block solve (a Dask task)."""
 
     block: Block
-    mode: str  # "relaxed", "lp", "mip" or "lagrangian"
+    mode: str  # "relaxed", "lp", "feasibility", "mip" or "lagrangian"
     x: np.ndarray | None = None
     pi: np.ndarray | None = None
     gap: float | None = None
@@ -165,6 +165,9 @@ def run_block(task: BlockTask) -> BlockOutcome:
         if task.mode == "lp":
             assert task.x is not None
             return solver.fixed_lp(task.x, task.basis)
+        if task.mode == "feasibility":
+            assert task.x is not None
+            return solver.feasibility_lp(task.x)
         if task.mode == "mip":
             assert task.x is not None
             return solver.fixed_mip(task.x, gap=task.gap, time_limit=task.time_limit)
@@ -257,17 +260,30 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
     try:
         split = split_model(compiled)
     except NotTwoStage as exc:
-        raise ValueError(f"strategy 'decompose' needs a two-stage model: {exc}") from None
+        raise DecompositionError(f"strategy 'decompose' needs a two-stage model: {exc}") from None
     split_s = time.perf_counter() - started
     blocks = split.blocks
     ns = len(blocks)
 
-    def run(mode: str, **kw: Any) -> list[BlockOutcome]:
+    def run(mode: str, only: list[int] | None = None, **kw: Any) -> list[BlockOutcome]:
+        """One task per block (or per block of `only`, in that order)."""
         per = {k: v for k, v in kw.items() if isinstance(v, list)}
         same = {k: v for k, v in kw.items() if not isinstance(v, list)}
         tasks = [BlockTask(b, mode, seed=s.seed, **same, **{k: v[i] for k, v in per.items()})
-                 for i, b in enumerate(blocks)]
+                 for i, b in enumerate(blocks) if only is None or i in only]
+        if only is not None:
+            tasks.sort(key=lambda t: only.index(blocks.index(t.block)))
         return ex.submit_many(run_block, tasks)
+
+    def relaxed_bounds() -> np.ndarray:
+        relaxed = run("relaxed")
+        if any(r.status != "kOptimal" or r.objective is None for r in relaxed):
+            bad = [b.name for b, r in zip(blocks, relaxed) if r.status != "kOptimal"]
+            raise DecompositionError(
+                f"scenario {bad[0]} is infeasible under every plan (its LP relaxation with "
+                "the investments free has no solution): the extensive form is infeasible "
+                "too; solve it with --strategy extensive --diagnose to see why")
+        return np.array([r.objective for r in relaxed], dtype=float)
 
     # the first cuts at the plan of the lower bounds (nothing built): with the first
     # stage boxed they bound every θ_s (an unbounded first stage needs the relaxed LPs)
@@ -275,15 +291,11 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
     if np.isfinite(split.ub).all() and np.isfinite(split.lb).all():
         theta_lb = np.full(ns, -np.inf)
     else:
-        relaxed = run("relaxed")
-        if any(r.status != "kOptimal" or r.objective is None for r in relaxed):
-            bad = [b.name for b, r in zip(blocks, relaxed) if r.status != "kOptimal"]
-            raise ValueError(f"the LP relaxation of scenario {bad[0]} has no optimum "
-                             "(decompose needs every scenario feasible under some plan)")
-        theta_lb = np.array([r.objective for r in relaxed], dtype=float)
+        theta_lb = relaxed_bounds()
     master = Master(split, theta_lb, const, s.seed)
     cert = Certificate(lower_bound=-np.inf, incumbent=None, gap=None, plan_gap=None,
-                       iterations=0, cuts={"lp": 0, "strengthened": 0, "no-good": 0})
+                       iterations=0, cuts={"lp": 0, "strengthened": 0, "no-good": 0,
+                                           "feasibility": 0})
     lb, ub = -np.inf, np.inf
     best_x: np.ndarray | None = None
     best_mips: list[BlockOutcome] = []
@@ -295,9 +307,18 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
     excluded_lb: dict[bytes, float] = {}  # plans cut off by no-goods: their plan_lb
     stop_reason = "gap"
     first_lps = _lp_cuts(run, master, x0, bases)
-    lp_seen[x0.tobytes()] = float(split.c @ x0) + const + sum(float(r.objective or 0)
-                                                               for r in first_lps)
-    cert.cuts["lp"] += ns
+    if _infeasible(first_lps):
+        # a block without a cut at x0 leaves its θ unbounded below in the master: bound
+        # every θ by its block's LP with the investments free
+        if np.isneginf(theta_lb).any():
+            theta_lb = relaxed_bounds()
+            master.bound_theta(theta_lb)
+        lp_seen[x0.tobytes()] = np.inf
+    else:
+        lp_seen[x0.tobytes()] = float(split.c @ x0) + const + sum(float(r.objective or 0)
+                                                                   for r in first_lps)
+    cert.cuts["lp"] += ns - _infeasible(first_lps)
+    cert.cuts["feasibility"] = master.feasibility_cuts
     sub_gap = max(gap * SUB_GAP, 1e-6)
     best_lp: tuple[float, np.ndarray] = (np.inf, x0)  # the plan of the best LP value
 
@@ -324,13 +345,16 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
         # a plan offered as a start (e.g. the typical days' plan for every event): its
         # cuts first, then its exact cost as the first incumbent
         lps0 = _lp_cuts(run, master, x_start, bases)
-        cert.cuts["lp"] += ns
-        lp0 = float(split.c @ x_start) + const + sum(float(r.objective or 0) for r in lps0)
+        cert.cuts["lp"] += ns - _infeasible(lps0)
+        cert.cuts["feasibility"] = master.feasibility_cuts
+        lp0 = np.inf if _infeasible(lps0) else \
+            float(split.c @ x_start) + const + sum(float(r.objective or 0) for r in lps0)
         lp_seen[x_start.tobytes()] = lp0
-        best_lp = (lp0, x_start)
-        row0: dict[str, Any] = {"iteration": 0, "lower_bound": None, "lp_value": lp0 / scale,
-                                "start": True}
-        evaluate(x_start, lp0, row0)
+        row0: dict[str, Any] = {"iteration": 0, "lower_bound": None, "start": True,
+                                "lp_value": None if lp0 == np.inf else lp0 / scale}
+        if lp0 < np.inf:
+            best_lp = (lp0, x_start)
+            evaluate(x_start, lp0, row0)
         row0["incumbent"] = None if ub == np.inf else ub / scale
         row0["s"] = time.perf_counter() - started
         cert.history.append(row0)
@@ -368,6 +392,8 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
             mid = 0.5 * (x + best_lp[1])
             if not np.array_equal(mid, x):
                 got = _lp_cuts(run, master, mid, bases)
+                if _infeasible(got):
+                    continue
                 cert.cuts["lp"] += ns
                 cut_off = sum(1 for k, r in enumerate(got) if (r.objective or 0.0) + float(
                     (r.subgradient if r.subgradient is not None else 0.0) @ (x - mid))
@@ -376,8 +402,19 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
                     row["midpoint_cuts"] = cut_off
                     cert.history.append(row)
                     continue
+        if lp_total == np.inf:  # a feasibility cut did not cut this plan off
+            raise DecompositionError("a plan that a scenario cannot operate under came back "
+                                     "from the master (numerically weak feasibility cut); "
+                                     "solve with --strategy extensive")
         if lp_total is None:
             lps = _lp_cuts(run, master, x, bases)
+            cert.cuts["feasibility"] = master.feasibility_cuts
+            if _infeasible(lps):  # the plan leaves a scenario without a feasible operation
+                lp_seen[key] = np.inf
+                row["infeasible_scenarios"] = _infeasible(lps)
+                cert.cuts["lp"] += ns - _infeasible(lps)
+                cert.history.append(row)
+                continue
             new_cuts = sum(1 for k, r in enumerate(lps) if (r.objective or 0.0) > theta[k]
                            + CUT_TOL * (abs(theta[k]) + 1.0))
             cert.cuts["lp"] += ns
@@ -453,17 +490,41 @@ def start_plan(split: TwoStage, start: np.ndarray | None) -> np.ndarray | None:
     return rounded(np.clip(x, split.lb, split.ub), split.integer)
 
 
+class DecompositionError(ValueError):
+    """The model cannot be solved by decomposition (a message for the user)."""
+
+
+def _infeasible(lps: list[BlockOutcome]) -> int:
+    """How many blocks of an `_lp_cuts` round were infeasible (got a feasibility cut)."""
+    return sum(1 for r in lps if r.status == "kInfeasible")
+
+
 def _lp_cuts(run: Any, master: Master, x: np.ndarray,
              bases: list[tuple[np.ndarray, np.ndarray] | None]) -> list[BlockOutcome]:
-    """Every block's LP at plan x, its cut added to the master (bases kept per block)."""
+    """Every block's LP at plan x, its cut added to the master (bases kept per block).
+    A block with no feasible operation under x (incomplete recourse: no shedding, voltage
+    limits that only a reinforcement can hold, ...) gets a feasibility cut instead, which
+    cuts x off (`BlockSolver.feasibility_lp`); its outcome keeps status kInfeasible."""
     # no basis warm start: a basis makes HiGHS skip presolve, and these LPs then took
     # 12-16 s instead of 0.5 s (measured on the resilience case, 2026-12-03)
     lps: list[BlockOutcome] = run("lp", x=x, basis=list(bases) if WARM_BASIS else None)
-    bad = [k for k, r in enumerate(lps) if r.status != "kOptimal" or r.subgradient is None]
+    infeasible = [k for k, r in enumerate(lps) if r.status == "kInfeasible"]
+    if infeasible:
+        for k, r in zip(infeasible, run("feasibility", only=infeasible, x=x), strict=True):
+            if r.status != "kOptimal" or r.subgradient is None or (r.objective or 0.0) <= 1e-9:
+                raise DecompositionError(
+                    f"scenario block {k} is infeasible under a plan of the master, and its "
+                    f"feasibility problem gave no cut ({r.status}); solve with "
+                    "--strategy extensive --diagnose")
+            master.add_feasibility_cut(float(r.objective or 0.0), r.subgradient, x)
+    bad = [k for k, r in enumerate(lps) if r.status not in ("kOptimal", "kInfeasible")
+           or (r.status == "kOptimal" and r.subgradient is None)]
     if bad:
-        raise ValueError(f"scenario block {bad[0]} has no LP optimum under a plan of the "
-                         "master (decompose needs complete recourse, e.g. shedding)")
+        raise DecompositionError(f"scenario block {bad[0]} has no LP optimum under a plan "
+                                 f"of the master ({lps[bad[0]].status})")
     for k, r in enumerate(lps):
+        if r.status == "kInfeasible":
+            continue
         assert r.objective is not None and r.subgradient is not None
         bases[k] = r.basis
         master.add_cut(k, r.objective - float(r.subgradient @ x), r.subgradient)
