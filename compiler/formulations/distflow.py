@@ -37,14 +37,7 @@ from linopy import LinearExpression, Variable
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from gridc.compiler.core.branches import (
-    Branches,
-    branches,
-    bus_shunts,
-    dead_buses,
-    has_shunts,
-    supply_buses,
-)
+from gridc.compiler.core.branches import Branches, branches
 from gridc.compiler.core.builder import Block, Builder, Lever, sparse_sum
 from gridc.compiler.core.index import BUS, LINE, SCENARIO, TIME
 from gridc.compiler.core.line_state import LineStates
@@ -56,6 +49,7 @@ from gridc.compiler.formulations.cone import (
     violation,
 )
 from gridc.compiler.formulations.lindistflow import (
+    add_shunts,
     rating_levers,
     sent_incidence,
     switched_cap,
@@ -190,9 +184,7 @@ def define_distflow(b: Builder, states: LineStates, nu: int = DEFAULT_LEVELS,
     qloss = (x_pu * sb) * ell
     out_p = sparse_sum(p, inc, LINE, BUS) + sparse_sum(loss, to_sel, LINE, BUS)
     out_q = sparse_sum(q, inc, LINE, BUS) + sparse_sum(qloss, to_sel, LINE, BUS)
-    shunts = (bus_shunts(b.idx, br, states.fixed,
-                         dead_buses(b.idx, states.on, supply_buses(b.model)))
-              if has_shunts(br) else None)
+    shunts = add_shunts(b, states, br)
     if shunts is not None:  # consumed P = g·w, injected Q = b·w
         out_p = out_p + (shunts[0] * sb) * w
         out_q = out_q - (shunts[1] * sb) * w

@@ -148,9 +148,10 @@ def switched_cap(b: Builder, states: LineStates, rating: xr.DataArray,
     return cap
 
 
-def add_shunts(b: Builder, states: LineStates, br: Branches, w: Variable
+def add_shunts(b: Builder, states: LineStates, br: Branches
                ) -> tuple[xr.DataArray, xr.DataArray] | None:
-    """(g, b) [scenario, time, bus] of the shunts in service, or None without any."""
+    """(g, b) [scenario, time, bus] of the shunts in service, zero in dead islands
+    (`branches.dead_buses`), or None without any; both formulations use it."""
     if not has_shunts(br):
         return None
     dead = dead_buses(b.idx, states.on, supply_buses(b.model))
@@ -203,7 +204,7 @@ def define_lindistflow(b: Builder, states: LineStates, flow_cap_kva: float = mat
     buses = b.grid(*BUS_DIMS)
     incidence = b.idx.incidence
     out_p, out_q = gather(buses, p, incidence, LINE), gather(buses, q, incidence, LINE)
-    shunts = add_shunts(b, states, br, w)
+    shunts = add_shunts(b, states, br)
     if shunts is not None:  # consumed P = g·w, injected Q = b·w (kW, kvar)
         out_p = out_p + term(buses, w, shunts[0] * b.idx.base_kva)
         out_q = out_q + term(buses, w, -shunts[1] * b.idx.base_kva)

@@ -269,10 +269,9 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
         """One task per block (or per block of `only`, in that order)."""
         per = {k: v for k, v in kw.items() if isinstance(v, list)}
         same = {k: v for k, v in kw.items() if not isinstance(v, list)}
-        tasks = [BlockTask(b, mode, seed=s.seed, **same, **{k: v[i] for k, v in per.items()})
-                 for i, b in enumerate(blocks) if only is None or i in only]
-        if only is not None:
-            tasks.sort(key=lambda t: only.index(blocks.index(t.block)))
+        tasks = [BlockTask(blocks[i], mode, seed=s.seed, **same,
+                           **{k: v[i] for k, v in per.items()})
+                 for i in (range(ns) if only is None else only)]
         return ex.submit_many(run_block, tasks)
 
     def relaxed_bounds() -> np.ndarray:
