@@ -79,6 +79,8 @@ def setup(p: argparse.ArgumentParser) -> None:
     p.add_argument("--all-studies", action="store_true",
                    help="solve every study (extensive form) one after the other, print them "
                    "side by side and write OUT/<study>/ (see gridc.cli.studies)")
+    p.add_argument("--studies", metavar="A,B,...",
+                   help="as --all-studies, for these studies only (comma-separated)")
     cmd_pso.add_arguments(p, positive)
     cmd_plots.add_plot_option(p)
 
@@ -91,10 +93,11 @@ def run(args: argparse.Namespace) -> int:
         return model
     parse_s = time.perf_counter() - started
     if args.format != "netcdf" and (problem := format_problem(  # before anything is solved
-            args.format, args.out, not args.all_studies and cmd_pso.wants_pso(args, model))):
+            args.format, args.out,
+            not (args.all_studies or args.studies) and cmd_pso.wants_pso(args, model))):
         err_console().out(f"error: {problem}")
         return EXIT_USAGE
-    if args.all_studies:
+    if args.all_studies or args.studies:
         return run_all_studies(args, model, out)
     if cmd_pso.wants_pso(args, model):  # the bi-level search (see gridc.cli.pso)
         return cmd_pso.run(args, model, out)

@@ -1,7 +1,7 @@
 """Several studies of one model, side by side: `gridc solve --all-studies`, `gridc sweep`.
 
-    gridc solve MODEL --all-studies [--out DIR] [--time-limit S] [--gap G] [--threads N]
-                                    [--workers N | --scheduler tcp://HOST:PORT]
+    gridc solve MODEL --all-studies | --studies A,B,... [--out DIR] [--time-limit S]
+                      [--gap G] [--threads N] [--workers N | --scheduler tcp://HOST:PORT]
     gridc sweep MODEL NAME [--out DIR] [--time-limit S] [--gap G] [--threads N]
                            [--workers N | --scheduler tcp://HOST:PORT]
 
@@ -359,12 +359,26 @@ def _run_shown(display: ProgressDisplay, model: ir.Model, names: list[str],
 
 
 def run_all_studies(args: argparse.Namespace, model: ir.Model, out: Console) -> int:
-    """`gridc solve MODEL --all-studies`."""
+    """`gridc solve MODEL --all-studies`, or `--studies A,B,...` for a chosen few (in
+    the model's order; an unknown name, or one whose strategy is pso, is a usage error:
+    exit 2, nothing solved)."""
     names, skipped = extensive_studies(model)
+    title = "--all-studies"
+    if getattr(args, "studies", None):
+        wanted = [n.strip() for n in args.studies.split(",") if n.strip()]
+        known = {st.name for st in model.studies}
+        for name in wanted:
+            if name not in known or name in skipped:
+                why = (f"its strategy is pso; run it with --study {name}" if name in known
+                       else "valid: " + ", ".join(names))
+                err_console().print(f"error: --studies: {name!r} cannot be solved side by "
+                                    f"side ({why})")
+                return EXIT_USAGE
+        names, skipped, title = [n for n in names if n in wanted], [], "--studies"
     for name in skipped:
         out.print(f"{name}: skipped (strategy pso; run it with --study {name})")
     return run_and_report(out, model, names, names, args,
-                          f"gridc solve --all-studies: {args.model}")
+                          f"gridc solve {title}: {args.model}")
 
 
 def setup_sweep(p: argparse.ArgumentParser) -> None:

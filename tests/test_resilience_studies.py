@@ -204,3 +204,24 @@ def test_recheck_resolves_only_from_a_cheaper_feasible_plan() -> None:
     assert again is not None and again.ok and again.objective is not None
     assert again.objective <= base.objective * (1 + 1e-9)
     assert any("re-solved" in note for note in again.summary["notes"])
+
+
+def test_studies_solves_only_the_named_ones(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`--studies A,B` solves A and B side by side (in the model's order) and nothing
+    else; a name that is not a study is a usage error before anything is solved."""
+    import contextlib
+    import io
+
+    src = tmp_path / "mini.grid"
+    src.write_text(MINI)
+    out = tmp_path / "out"
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert main(["solve", str(src), "--studies", "method4,method2", "--threads", "1",
+                     "--out", str(out), "--no-ac-check", "--quiet"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["method2", "method4"]
+    text = buf.getvalue()
+    assert text.index("method2") < text.index("method4")
+    assert main(["solve", str(src), "--studies", "method1,nope", "--out",
+                 str(tmp_path / "bad")]) == 2
+    assert not (tmp_path / "bad").exists()
