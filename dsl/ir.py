@@ -195,6 +195,9 @@ class Storage(Node):
     soc_max: float = 0.9
     soc_init: float = 0.5
     wear_cny_per_kwh: float = 0.0
+    # `cyclic`: the day ends with at least soc_init x energy (compiler.families.storage).
+    # Left out of the dump when off, so that the IR of a model without it is unchanged.
+    cyclic: bool = Field(default=False, exclude_if=lambda on: not on)
 
 
 # ------------------------------------------------------------------ power flow

@@ -207,6 +207,8 @@ class StorageBuild(Node):
     soc_max: float = 0.9
     soc_init: float = 0.5
     wear_cny_per_kwh: float = 0.0
+    # the day ends with at least soc_init x E_size; out of the dump when off (see ir.Storage)
+    cyclic: bool = Field(default=False, exclude_if=lambda on: not on)
     power_costs: Costs | None = None  # per kW of power rating (basis "kW")
     energy_costs: Costs | None = None  # per kWh of energy capacity (basis "kWh")
 

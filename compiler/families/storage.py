@@ -8,8 +8,14 @@ Per unit s, scenario and step t (all blocks over (scenario, time, storage)):
   once through the efficiency losses);
 * `storage_energy` E [kWh] is the energy at the *end* of step t:
   E_t = E_{t−1} + η P_c Δt − P_d Δt / η with E_{−1} = soc_init × energy
-  (η is the one-way efficiency), within [soc_min, soc_max] × energy. There is
-  no end-of-day condition: what is left at the end is simply not used;
+  (η is the one-way efficiency), within [soc_min, soc_max] × energy. By default
+  there is no end-of-day condition: what is left at the end is simply not used, and
+  the energy above soc_min at the start is free on every day;
+* `storage_end_of_day` (only for units written with the `cyclic` flag; one row per
+  scenario and cyclic unit, over (scenario, storage)): E_{T−1} ≥ soc_init × energy,
+  the day ends with at least the energy it started with, so the day's use of the
+  starting energy must be bought back within the day. ≥ rather than =: ending fuller
+  is never worse and the row stays feasible (an idle unit meets it with equality);
 * `storage_q` [kvar]: the inverter's reactive output within ±power (box, like
   the line ratings), which lets a unit carry an island's reactive load;
 * wear cost w (P_c + P_d) Δt is assembled in `compiler.formulations.operating_costs`.
@@ -22,7 +28,7 @@ units, within the investment's ranges for invested ones, and whole multiples of 
 `unit` (`storage_units`, integer) when it has one. For invested units the rows
 
     P_c, P_d ≤ P_size,  |q| ≤ P_size,  soc_min·E_size ≤ E ≤ soc_max·E_size,
-    E_{−1} = soc_init·E_size
+    E_{−1} = soc_init·E_size,  and with `cyclic`  E_{T−1} ≥ soc_init·E_size
 
 replace the data bounds (the exclusivity rows keep the largest rating as their big-M).
 The sizes are priced per kW and per kWh (`PricedItem` groups "storage_power",
@@ -35,7 +41,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import xarray as xr
-from linopy import Variable
+from linopy import LinearExpression, Variable
 
 from gridc.compiler.core.builder import Builder, Lever
 from gridc.compiler.core.errors import compile_error
@@ -82,7 +88,7 @@ def expand_storage(model: ir.Model) -> ir.Model:
                                 power_kw=inv.power_max_kw, energy_kwh=inv.energy_max_kwh,
                                 efficiency=inv.efficiency, soc_min=inv.soc_min,
                                 soc_max=inv.soc_max, soc_init=inv.soc_init,
-                                wear_cny_per_kwh=inv.wear_cny_per_kwh))
+                                wear_cny_per_kwh=inv.wear_cny_per_kwh, cyclic=inv.cyclic))
     return model.model_copy(update={"storages": (*model.storages, *added)})
 
 
@@ -136,11 +142,16 @@ def define_storage(b: Builder) -> StorageVars | None:
     balance = (term(units_grid, energy) - term(units_grid, energy, shift={TIME: 1})
                - term(units_grid, charge, eta * dt) + term(units_grid, discharge, dt / eta))
     items: list[PricedItem] = []
+    # the starting energy of invested units, soc_init·E_size (None: no investment)
+    sized_start: LinearExpression | None = None
     if builds:
-        balance, items = _sized(b, units, builds, invested, charge, discharge, energy, q,
-                                balance, first, (floor, ceiling))
+        balance, items, sized_start = _sized(b, units, builds, invested, charge, discharge,
+                                             energy, q, balance, first, (floor, ceiling))
     b.constrain("storage_balance", balance, "==", start, family="storage energy balance",
                 source=STORAGE, unit="kWh")
+    cyclic = _param(b, [float(s.cyclic) for s in units]) > 0.5
+    if bool(cyclic.any()):
+        _end_of_day(b, energy, init, sized_start, cyclic)
 
     at_bus = b.idx.at_bus(STORAGE, [s.bus for s in units])
     buses = b.grid(SCENARIO, TIME, BUS)
@@ -151,12 +162,25 @@ def define_storage(b: Builder) -> StorageVars | None:
                        inj_q=gather(buses, q, at_bus, STORAGE), items=items)
 
 
+def _end_of_day(b: Builder, energy: Variable, init: xr.DataArray,
+                sized_start: LinearExpression | None, cyclic: xr.DataArray) -> None:
+    """`storage_end_of_day`: E_{T−1} − soc_init·E_size ≥ soc_init·energy for the
+    `cyclic` units, one row per (scenario, storage) (`init` is 0 for invested units,
+    `sized_start` is their soc_init·E_size term and 0 for the others)."""
+    last = energy.isel({TIME: -1}, drop=True)
+    lhs = last if sized_start is None else last - sized_start
+    mask = cyclic.broadcast_like(last.labels).transpose(*last.labels.dims)
+    b.constrain("storage_end_of_day", lhs, ">=", init, family="storage energy balance",
+                source=STORAGE, unit="kWh", mask=mask)
+
+
 def _sized(b: Builder, units: tuple[ir.Storage, ...], builds: dict[str, P.StorageBuild],
            invested: xr.DataArray, charge: Variable, discharge: Variable, energy: Variable,
            q: Variable, balance: Rows, first: xr.DataArray,
-           levers: tuple[Lever, Lever]) -> tuple[Rows, list[PricedItem]]:
+           levers: tuple[Lever, Lever]) -> tuple[Rows, list[PricedItem], LinearExpression]:
     """Size decisions of invested units and the rows that replace their data bounds
-    (`levers`: the `soc` floor and ceiling, elastic mode's causes)."""
+    (`levers`: the `soc` floor and ceiling, elastic mode's causes); also the starting
+    energy soc_init·E_size of each unit over (storage,) (0 for the existing ones)."""
     def per_unit(fixed: list[float], of_build: list[float | None]) -> xr.DataArray:
         return _param(b, [f if v is None else v for f, v in zip(fixed, of_build)])
 
@@ -208,4 +232,4 @@ def _sized(b: Builder, units: tuple[ir.Storage, ...], builds: dict[str, P.Storag
         if build.energy_costs is not None:
             items.append(PricedItem("storage_energy", build.name, build.energy_costs,
                                     e_size.sel(one).sum(), "kWh"))
-    return balance, items
+    return balance, items, e_size * soc_init

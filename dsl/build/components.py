@@ -281,7 +281,8 @@ def build_generator(ctx: Context, st: Stmt) -> ir.Generator | None:
 
 
 def build_storage(ctx: Context, st: Stmt) -> ir.Storage | None:
-    usage = "storage NAME at BUS { power 200 kW, energy 800 kWh, efficiency 0.95, soc 0.2 .. 0.9 }"
+    usage = ("storage NAME at BUS { power 200 kW, energy 800 kWh, efficiency 0.95, "
+             "soc 0.2 .. 0.9, cyclic }")
     head = read_head(ctx, st, ("name", "at"), usage)
     if head.at is None:
         ctx.error("GRID012", "a storage unit needs a bus: 'at BUS'", st.span, help=usage)
@@ -292,6 +293,7 @@ def build_storage(ctx: Context, st: Stmt) -> ir.Storage | None:
     soc = b.range("soc", FRACTION, default=(0.1, 0.9), check=in_unit_interval)
     soc_init = b.quantity("soc_init", FRACTION, default=None, check=in_unit_interval)
     wear = b.quantity("wear", PRICE_ENERGY, default=0.0, check=non_negative)
+    cyclic = b.flag("cyclic")
     b.finish()
     if None in (head.name, head.at, power, energy, eff, soc, wear):
         return None
@@ -302,7 +304,7 @@ def build_storage(ctx: Context, st: Stmt) -> ir.Storage | None:
         return None
     return ir.Storage(span=st.span, name=head.name, bus=head.at, power_kw=power,
                       energy_kwh=energy, efficiency=eff, soc_min=soc[0], soc_max=soc[1],
-                      soc_init=init, wear_cny_per_kwh=wear)
+                      soc_init=init, wear_cny_per_kwh=wear, cyclic=cyclic)
 
 
 PENALTY_KINDS = ("shed", "curtailment", "loss", "unserved_ev")

@@ -316,6 +316,7 @@ def _storage(ctx: Context, st: Stmt, head: Head, b: Block) -> P.StorageBuild | N
     soc = b.range("soc", FRACTION, default=(0.1, 0.9), check=in_unit_interval)
     soc_init = b.quantity("soc_init", FRACTION, default=None, check=in_unit_interval)
     wear = b.quantity("wear", PRICE_ENERGY, default=0.0, check=non_negative)
+    cyclic = b.flag("cyclic")
     c = _storage_costs(ctx, b)
     b.finish()
     if head.at is None:
@@ -329,7 +330,7 @@ def _storage(ctx: Context, st: Stmt, head: Head, b: Block) -> P.StorageBuild | N
         power_max_kw=power[1], energy_min_kwh=energy[0], energy_max_kwh=energy[1],
         unit_kw=unit[0], unit_kwh=unit[1], efficiency=eff, soc_min=soc[0], soc_max=soc[1],
         soc_init=soc_init if soc_init is not None else (soc[0] + soc[1]) / 2,
-        wear_cny_per_kwh=wear, power_costs=c[0], energy_costs=c[1])
+        wear_cny_per_kwh=wear, cyclic=cyclic, power_costs=c[0], energy_costs=c[1])
 
 
 def _substation(ctx: Context, st: Stmt, head: Head, b: Block) -> P.Substation | None:
