@@ -224,3 +224,37 @@ def test_a_scenario_infeasible_under_every_plan_is_a_clear_error(
     assert code == 1
     assert "infeasible under every plan" in err and "--diagnose" in err
     assert "internal error" not in err and "Traceback" not in err
+
+
+def test_a_round_of_lps_stopped_by_the_limit_ends_the_run_with_what_is_proven(
+        compiled: CompiledModel, extensive: Result, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Block LPs carry the time left as their limit (`_lp_cuts`' cap): a round in which
+    one reaches it adds no cut and stops the run as "time limit", keeping the incumbent and
+    bound of the rounds before (here: every LP after the fifth stops at its limit). Before,
+    a round of 120 block LPs ran to its end whatever the limit."""
+    from gridc.runtime.backend.twostage import BlockOutcome, BlockSolver
+
+    real = BlockSolver.fixed_lp
+    seen: dict[str, object] = {"n": 0, "caps": []}
+
+    def limited(self, x, basis=None, time_limit=None):  # type: ignore[no-untyped-def]
+        seen["caps"].append(time_limit)  # type: ignore[attr-defined]
+        seen["n"] = int(seen["n"]) + 1  # type: ignore[call-overload]
+        if int(seen["n"]) > 4 * 5:  # type: ignore[call-overload]
+            return BlockOutcome("kTimeLimit", False, None, None, None, 0.0)
+        return real(self, x, basis, time_limit)
+
+    monkeypatch.setattr(BlockSolver, "fixed_lp", limited)
+    with SerialExecutor() as ex:
+        run = D.decompose(compiled, {}, SolveSettings(gap=1e-9, seed=1, time_limit=3600.0),
+                          executor=ex)
+    caps = seen["caps"]
+    assert caps and all(c is not None and 0 < c <= 3600.0 for c in caps)  # type: ignore[attr-defined]
+    assert run.summary["stopped_by"] == "time limit"
+    assert run.status in (SolveStatus.time_limit_feasible, SolveStatus.time_limit_infeasible)
+    assert run.bound is not None  # the master's bound of the five finished rounds
+    assert extensive.objective is not None
+    tol = 1e-7 * abs(extensive.objective)
+    assert run.bound <= extensive.objective + tol  # and it stays valid
+    if run.objective is not None:  # an incumbent is a feasible plan's exact cost
+        assert run.objective >= extensive.bound - tol  # type: ignore[operator]

@@ -249,10 +249,12 @@ class BlockSolver:
         return out
 
     def fixed_lp(self, x: np.ndarray,
-                 basis: tuple[np.ndarray, np.ndarray] | None = None) -> BlockOutcome:
+                 basis: tuple[np.ndarray, np.ndarray] | None = None,
+                 time_limit: float | None = None) -> BlockOutcome:
         """LP relaxation with the first stage fixed at `x`: its value Q(x) and the
         reduced costs of the first-stage columns, a subgradient of the (convex) LP
-        value function: Q_LP(x') ≥ Q_LP(x) + d·(x' − x) for every x'."""
+        value function: Q_LP(x') ≥ Q_LP(x) + d·(x' − x) for every x'. Stopped by
+        `time_limit` it gives no cut (status kTimeLimit)."""
         self._mode(integer=False, fixed=x, costs=None)
         h = self._h
         # interior point (with crossover: a basis and exact reduced costs): 1.4-2.1 s
@@ -265,7 +267,7 @@ class BlockSolver:
             hb.row_status = [highspy.HighsBasisStatus(int(v)) for v in basis[1]]
             hb.valid = True
             h.setBasis(hb)
-        out, h = self._run(None, None, False)
+        out, h = self._run(time_limit, None, False)
         if out.status != "kOptimal":
             return out
         sol = h.getSolution()
