@@ -8,8 +8,9 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
 "$VENV/bin/python" -m pip install --quiet -e .
-# Resilience planning (seed 000): a quick Method 1 study; pass --all-studies for the paper's
-# Methods 1-4 and plan side by side (written to out/ieee33_resilience/<study>/).
+# Resilience planning (seed 000): a quick Method 1 study; pass
+# --studies method1,method2,method3,method4,paper_plan for the paper's Methods 1-4 and plan
+# side by side (written to out/ieee33_resilience/<study>/; --all-studies: every study).
 rc=0
 "$VENV/bin/gridc" solve models/ieee33_resilience.grid --study quick --out out/ieee33_resilience "$@" || rc=$?
 # The README's other commands call `gridc`: it lives in the virtual environment.
