@@ -305,6 +305,12 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
     plan_lb: dict[bytes, float] = {}  # a lower bound of each plan's exact cost
     excluded_lb: dict[bytes, float] = {}  # plans cut off by no-goods: their plan_lb
     stop_reason = "gap"
+    def log(row: dict[str, Any]) -> None:
+        """An iteration's row, stamped when its figures are known (after its LPs and
+        evaluation MIPs), so that the time to a gap is read from the row that has it."""
+        row["s"] = time.perf_counter() - started
+        cert.history.append(row)
+
     it = 0
     try:
         first_lps = _lp_cuts(run, master, x0, bases, batch_cap())
@@ -357,8 +363,7 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
                 best_lp = (lp0, x_start)
                 evaluate(x_start, lp0, row0)
             row0["incumbent"] = None if ub == np.inf else ub / scale
-            row0["s"] = time.perf_counter() - started
-            cert.history.append(row0)
+            log(row0)
         reserve = False
         it = 0
         for it in range(1, max_iterations + 1):
@@ -368,7 +373,7 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
             floor = min(excluded_lb.values(), default=np.inf)  # plans cut off by no-goods
             if solved is None:
                 lb = max(lb, floor)
-                cert.history.append({"iteration": it, "lower_bound": lb / scale,
+                log({"iteration": it, "lower_bound": lb / scale,
                                      "incumbent": ub / scale, "s": time.perf_counter() - started})
                 stop_reason = "gap" if _gap(ub, lb) <= gap else "no more cuts"
                 break
@@ -378,7 +383,7 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
             row: dict[str, float | int | None] = {"iteration": it, "lower_bound": lb / scale,
                                                   "s": time.perf_counter() - started}
             if ub < np.inf and _gap(ub, lb) <= gap:
-                cert.history.append({**row, "incumbent": ub / scale})
+                log({**row, "incumbent": ub / scale})
                 break
             if out_of_time() or stopped():
                 stop_reason = "time limit" if out_of_time() else "interrupt"
@@ -401,7 +406,7 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
                         > theta[k] + CUT_TOL * (abs(theta[k]) + 1.0))
                     if cut_off:
                         row["midpoint_cuts"] = cut_off
-                        cert.history.append(row)
+                        log(row)
                         continue
             if lp_total == np.inf:  # a feasibility cut did not cut this plan off
                 raise DecompositionError("a plan that a scenario cannot operate under came back "
@@ -414,7 +419,7 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
                     lp_seen[key] = np.inf
                     row["infeasible_scenarios"] = _infeasible(lps)
                     cert.cuts["lp"] += ns - _infeasible(lps)
-                    cert.history.append(row)
+                    log(row)
                     continue
                 new_cuts = sum(1 for k, r in enumerate(lps) if (r.objective or 0.0) > theta[k]
                                + CUT_TOL * (abs(theta[k]) + 1.0))
@@ -439,7 +444,7 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
                     (ub == np.inf or lp_total < ub - gap * abs(ub)):
                 evaluate(x, lp_total, row)
             row["incumbent"] = None if ub == np.inf else ub / scale
-            cert.history.append(row)
+            log(row)
             if ub < np.inf and _gap(ub, lb) <= gap:  # the evaluation closed the gap
                 break
             if reserve:
