@@ -364,7 +364,7 @@ def run_all_studies(args: argparse.Namespace, model: ir.Model, out: Console) -> 
     exit 2, nothing solved)."""
     names, skipped = extensive_studies(model)
     title = "--all-studies"
-    if getattr(args, "studies", None):
+    if args.studies:
         wanted = [n.strip() for n in args.studies.split(",") if n.strip()]
         known = {st.name for st in model.studies}
         for name in wanted:

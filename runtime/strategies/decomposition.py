@@ -373,15 +373,13 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
             floor = min(excluded_lb.values(), default=np.inf)  # plans cut off by no-goods
             if solved is None:
                 lb = max(lb, floor)
-                log({"iteration": it, "lower_bound": lb / scale,
-                                     "incumbent": ub / scale, "s": time.perf_counter() - started})
+                log({"iteration": it, "lower_bound": lb / scale, "incumbent": ub / scale})
                 stop_reason = "gap" if _gap(ub, lb) <= gap else "no more cuts"
                 break
             x, theta, bound = solved
             lb = max(lb, min(bound, floor))
             key = x.tobytes()
-            row: dict[str, float | int | None] = {"iteration": it, "lower_bound": lb / scale,
-                                                  "s": time.perf_counter() - started}
+            row: dict[str, float | int | None] = {"iteration": it, "lower_bound": lb / scale}
             if ub < np.inf and _gap(ub, lb) <= gap:
                 log({**row, "incumbent": ub / scale})
                 break
