@@ -123,6 +123,45 @@ def test_lp_cuts_are_valid(compiled: CompiledModel) -> None:
         assert at.objective >= cut - 1e-6 * (abs(cut) + 1.0)
 
 
+def test_the_lp_phase_bounds_and_leaves_the_master_integer(compiled: CompiledModel,
+                                                           serial: Result,
+                                                           extensive: Result) -> None:
+    """The LP phase (cuts at the master's LP relaxation, `LP_PHASE`) runs first; every
+    bound it reports lies below the extensive optimum, the integer master after it
+    still returns integer plans, and without it the run reaches the same optimum
+    within the gap (it changes the path, not the certificate)."""
+    assert D.LP_PHASE
+    rows = serial.summary["decomposition"]["history"]
+    lp_rows = [r for r in rows if r.get("phase") == "lp"]
+    assert lp_rows and rows[:len(lp_rows)] == lp_rows
+    assert extensive.objective is not None
+    tol = 1e-7 * abs(extensive.objective)
+    assert all(r["lower_bound"] <= extensive.objective + tol for r in lp_rows)
+    assert [r["lower_bound"] for r in lp_rows] == sorted(r["lower_bound"] for r in lp_rows)
+
+    from gridc.runtime.backend.twostage import Master
+
+    split = D.split_model(compiled)
+    master = Master(split, np.zeros(len(split.blocks)), 0.0, 1)
+    relaxed = master.solve_relaxed(None)
+    assert relaxed is not None
+    got = master.solve(1e-6, None, None)
+    assert got is not None
+    x = got[0]
+    assert np.array_equal(x[split.integer], np.round(x[split.integer]))
+    assert relaxed[2] <= got[2] + 1e-6 * (abs(got[2]) + 1.0)  # the LP is a relaxation
+
+    D.LP_PHASE = False
+    try:
+        with SerialExecutor() as ex:
+            plain = D.decompose(compiled, {}, SolveSettings(gap=GAP, seed=1), executor=ex)
+    finally:
+        D.LP_PHASE = True
+    assert not any(r.get("phase") == "lp" for r in plain.summary["decomposition"]["history"])
+    assert plain.objective is not None and plain.gap is not None and plain.gap <= GAP
+    assert abs(plain.objective - extensive.objective) <= GAP * abs(extensive.objective)
+
+
 def test_same_answer_on_dask(cluster: Cluster, compiled: CompiledModel,  # noqa: F811
                              serial: Result) -> None:
     with DaskExecutor(scheduler=cluster.address) as ex:
@@ -228,8 +267,8 @@ def test_a_scenario_infeasible_under_every_plan_is_a_clear_error(
 
 def test_a_round_of_lps_stopped_by_the_limit_ends_the_run_with_what_is_proven(
         compiled: CompiledModel, extensive: Result, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Block LPs carry the time left as their limit (`_lp_cuts`' cap): a round in which
-    one reaches it adds no cut and stops the run as "time limit", keeping the incumbent and
+    """Block LPs carry the time left as their limit (`cut_rounds.lp_cuts`' cap): a round in
+    which one reaches it adds no cut and stops the run as "time limit", keeping the incumbent and
     bound of the rounds before (here: every LP after the fifth stops at its limit). Before,
     a round of 120 block LPs ran to its end whatever the limit."""
     from gridc.runtime.backend.twostage import BlockOutcome, BlockSolver
@@ -258,3 +297,35 @@ def test_a_round_of_lps_stopped_by_the_limit_ends_the_run_with_what_is_proven(
     assert run.bound <= extensive.objective + tol  # and it stays valid
     if run.objective is not None:  # an incumbent is a feasible plan's exact cost
         assert run.objective >= extensive.bound - tol  # type: ignore[operator]
+
+
+def test_evaluation_mips_get_the_room_the_gap_leaves() -> None:
+    """`_room`: with the bound at 99 and a 1 % gap, any UB ≤ 100 closes the run; at a plan
+    of LP value 98 the MIPs may add 2 over their LP values, shared as the LP values are
+    (hand-derived). No room when the plan's LP value already exceeds 100, or without a
+    positive bound."""
+    room = D._room(99.0, 98.0, 0.01, np.array([1.0, 3.0]))
+    assert room is not None and np.allclose(room, [0.5, 1.5])
+    assert D._room(99.0, 100.5, 0.01, np.array([1.0, 3.0])) is None
+    assert D._room(-5.0, -6.0, 0.01, np.array([1.0, 3.0])) is None
+    assert D._room(99.0, 98.0, 0.01, None) is None
+
+
+def test_a_mip_with_room_stops_within_it(compiled: CompiledModel) -> None:
+    """A block MIP given an absolute gap ends with incumbent − bound within it (and the
+    relative gap still applies when it is the tighter one)."""
+    from gridc.runtime.backend.twostage import BlockSolver
+
+    split = D.split_model(compiled)
+    solver = BlockSolver(split.blocks[0])
+    x = np.where(np.isfinite(split.lb), split.lb, 0.0)
+    lp = solver.fixed_lp(x)
+    assert lp.objective is not None
+    room = 0.05 * abs(lp.objective) + 1.0
+    loose = solver.fixed_mip(x, gap=1e-9, time_limit=None, abs_gap=room)
+    tight = solver.fixed_mip(x, gap=1e-9, time_limit=None)
+    for r in (loose, tight):
+        assert r.objective is not None and r.bound is not None
+        assert r.objective >= lp.objective - 1e-6 * (abs(lp.objective) + 1.0)
+    assert loose.objective - loose.bound <= room + 1e-9  # type: ignore[operator]
+    assert tight.objective <= loose.objective + 1e-6 * (abs(loose.objective) + 1.0)  # type: ignore[operator]

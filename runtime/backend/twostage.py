@@ -53,6 +53,8 @@ __all__ = ["Block", "BlockOutcome", "BlockSolver", "Master", "NotTwoStage", "Two
 
 #: HiGHS' defaults of the options `FIXED_PLAN_MIP` changes (restored for other modes)
 _HIGHS_DEFAULT = {"mip_heuristic_run_rens": True, "mip_heuristic_run_rins": True}
+#: HiGHS' default mip_abs_gap (restored when a solve gives none)
+_ABS_GAP_DEFAULT = 1e-6
 #: HiGHS' mip_feasibility_tolerance-scale rounding of integer first-stage values
 INT_TOL = 1e-6
 
@@ -215,10 +217,12 @@ class BlockSolver:
         h.clearSolver()
 
     def _run(self, time_limit: float | None, gap: float | None, is_mip: bool,
-             start: np.ndarray | None = None) -> tuple[BlockOutcome, Any]:
+             start: np.ndarray | None = None, abs_gap: float | None = None
+             ) -> tuple[BlockOutcome, Any]:
         h = self._h
         h.setOptionValue("time_limit", float(time_limit) if time_limit else np.inf)
         h.setOptionValue("mip_rel_gap", float(gap) if gap is not None else 1e-4)
+        h.setOptionValue("mip_abs_gap", float(abs_gap) if abs_gap else _ABS_GAP_DEFAULT)
         if start is not None:
             sol = highspy.HighsSolution()
             sol.col_value = list(np.asarray(start, float))
@@ -316,14 +320,16 @@ class BlockSolver:
                             subgradient=d)
 
     def fixed_mip(self, x: np.ndarray, *, gap: float | None, time_limit: float | None,
-                  start: np.ndarray | None = None) -> BlockOutcome:
+                  start: np.ndarray | None = None,
+                  abs_gap: float | None = None) -> BlockOutcome:
         """The block's MIP with the first stage fixed at `x`: a feasible operation's cost
-        (objective), the MIP's bound, and its own columns' values."""
+        (objective), the MIP's bound, and its own columns' values. It stops at `gap`
+        (relative) or at `abs_gap` (objective units), whichever holds first."""
         self._mode(integer=True, fixed=x, costs=None)
         self._h.setOptionValue("solver", "choose")
         self._fixed_plan_options(True)
         full = None if start is None else np.concatenate([x, start])
-        out, h = self._run(time_limit, gap, bool(self._ints.size), full)
+        out, h = self._run(time_limit, gap, bool(self._ints.size), full, abs_gap)
         if not out.has_solution:
             return out
         values = np.asarray(h.getSolution().col_value, dtype=float)[self.n1:]
@@ -443,6 +449,29 @@ class Master:
                 theta[s] = max(theta[s], alpha + float(beta @ x))
         aux = [float(sign * (x[i] - xi) >= 1.0) for _, i, xi, sign in self.aux]
         return np.concatenate([x, theta, np.asarray(aux, dtype=float)])
+
+    def solve_relaxed(self, time_limit: float | None
+                      ) -> tuple[np.ndarray, np.ndarray, float] | None:
+        """The master's LP relaxation (every column continuous): (x, θ, value with the
+        constant), None when it has no optimum. Its value is a lower bound as the MIP's
+        is; its x is where the LP phase of `decompose` cuts (McDaniel & Devine 1977)."""
+        h = self._h
+        n = h.getNumCol()
+        cols = np.arange(n, dtype=np.int32)
+        kinds = np.zeros(n, dtype=np.uint8)
+        h.changeColsIntegrality(n, cols, kinds)
+        h.setOptionValue("time_limit", float(time_limit) if time_limit else np.inf)
+        h.clearSolver()
+        h.run()
+        status = h.getModelStatus().name
+        value = float(h.getInfo().objective_function_value)
+        v = np.asarray(h.getSolution().col_value, dtype=float)
+        kinds[:self.n1] = self.integer
+        kinds[[col for col, _, _, _ in self.aux]] = 1
+        h.changeColsIntegrality(n, cols, kinds)
+        if status != "kOptimal":
+            return None
+        return v[:self.n1], v[self.n1:self.n1 + self.ns], value
 
     def solve(self, gap: float, time_limit: float | None,
               start: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, float] | None:

@@ -6,7 +6,10 @@ certified gap.
 
 The extensive form is split by `runtime.backend.twostage` into the first stage (the
 investment decisions: every variable without a `scenario` dimension) and one block
-per scenario. Each iteration:
+per scenario. First, the **LP phase** (`LP_PHASE`, `cut_rounds.lp_phase`): rounds of
+block LPs at the plans of the master's LP relaxation, until its value stalls; it builds
+the cut model around the LP optimum, so that the integer master starts near the optimum
+(on method1 at k = 4: 15 rounds in all against 21). Then each iteration:
 
 1. the **master** — the first stage (integer, with its own rows and costs) and one
    θ_s per scenario bounded below by every cut of that scenario — is solved as a
@@ -71,7 +74,7 @@ a time or iteration limit otherwise.
 Parallel and reproducible: block solves are tasks (`BlockTask`) on a
 `runtime.executor`; a worker passes each block to HiGHS once (`_SOLVERS`, keyed by the
 block's content hash) and re-solves it with changed bounds, integrality and costs,
-from a cleared state (a basis kept by the driver could be offered, `WARM_BASIS`, but
+from a cleared state (a basis kept by the driver could be offered, `cut_rounds.WARM_BASIS`, but
 costs presolve: measured slower). Results are gathered
 in submission order, so a retried task (a killed worker) or another worker gives the
 same answer, and the serial run and the Dask run take the same path.
@@ -104,26 +107,29 @@ from gridc.runtime.backend.twostage import (
 from gridc.runtime.executor import Executor, SerialExecutor
 from gridc.runtime.results import Result, build_result
 from gridc.runtime.status import Stage, record
+from gridc.runtime.strategies.cut_rounds import (
+    CUT_TOL,
+    DecompositionError,
+    OutOfTime,
+    infeasible,
+    lp_cuts,
+    lp_phase,
+)
 
 #: each evaluation MIP's gap, as a fraction of the study's gap (what it adds to UB)
 SUB_GAP = 0.25
 #: the master's own gap, as a fraction of the study's gap
 MASTER_GAP = 0.05
-#: a cut must raise θ_s by this much (relative to |θ_s| + 1) to count as violated
-CUT_TOL = 1e-6
 #: the study's gap when it gives none
 DEFAULT_GAP = 1e-2
 MAX_ITERATIONS = 500
-#: separate at the midpoint of the master's plan and the best LP plan first (in-out).
-#: Off: on method1 (k = 4) it took 25 LP rounds to a bound of 35.35 MCNY where plain
-#: Benders took 19 rounds to 35.65 MCNY (measured 2026-12-03): the best LP plan stays a
-#: poor centre (nothing built) for most of the run
-STABILISE = False
+#: cut at the master's LP relaxation first (`cut_rounds.lp_phase`) before the
+#: integer master; off: the integer master from the first round (measured in
+#: docs/performance.md, "Decomposition": 21 rounds at k = 4 against 15 with it)
+LP_PHASE = True
 #: the last fraction of a time limit, kept for evaluating the best plan when no plan has
 #: been evaluated yet (a run that stops without an incumbent reports nothing usable)
 RESERVE = 0.3
-#: offer each block's last LP basis to its next LP (see `_lp_cuts`: off, measured slower)
-WARM_BASIS = False
 #: time cap of one strengthened-cut MIP (its dual bound is valid whenever it stops)
 LAGRANGIAN_S = 30.0
 
@@ -140,6 +146,7 @@ class BlockTask:
     time_limit: float | None = None
     seed: int | None = None
     basis: tuple[np.ndarray, np.ndarray] | None = None
+    abs_gap: float | None = None  # "mip": stop when this close to the bound, too
 
     @property
     def label(self) -> str:
@@ -170,7 +177,8 @@ def run_block(task: BlockTask) -> BlockOutcome:
             return solver.feasibility_lp(task.x)
         if task.mode == "mip":
             assert task.x is not None
-            return solver.fixed_mip(task.x, gap=task.gap, time_limit=task.time_limit)
+            return solver.fixed_mip(task.x, gap=task.gap, time_limit=task.time_limit,
+                                    abs_gap=task.abs_gap)
         assert task.pi is not None
         return solver.lagrangian(task.pi, gap=task.gap, time_limit=task.time_limit)
 
@@ -300,6 +308,7 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
     best_mips: list[BlockOutcome] = []
     bases: list[tuple[np.ndarray, np.ndarray] | None] = [None] * ns
     lp_seen: dict[bytes, float] = {}
+    lp_parts: dict[bytes, np.ndarray] = {}  # each block's LP value at a plan
     strengthened: set[bytes] = set()
     evaluated: set[bytes] = set()
     plan_lb: dict[bytes, float] = {}  # a lower bound of each plan's exact cost
@@ -313,8 +322,8 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
 
     it = 0
     try:
-        first_lps = _lp_cuts(run, master, x0, bases, batch_cap())
-        if _infeasible(first_lps):
+        first_lps = lp_cuts(run, master, x0, bases, batch_cap())
+        if infeasible(first_lps):
             # a block without a cut at x0 leaves its θ unbounded below in the master: bound
             # every θ by its block's LP with the investments free
             if np.isneginf(theta_lb).any():
@@ -324,7 +333,7 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
         else:
             lp_seen[x0.tobytes()] = float(split.c @ x0) + const + sum(float(r.objective or 0)
                                                                        for r in first_lps)
-        cert.cuts["lp"] += ns - _infeasible(first_lps)
+        cert.cuts["lp"] += ns - infeasible(first_lps)
         cert.cuts["feasibility"] = master.feasibility_cuts
         sub_gap = max(gap * SUB_GAP, 1e-6)
         best_lp: tuple[float, np.ndarray] = (np.inf, x0)  # the plan of the best LP value
@@ -334,7 +343,8 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
             nonlocal ub, best_x, best_mips
             key = x.tobytes()
             evaluated.add(key)
-            mips = run("mip", x=x, gap=sub_gap, time_limit=batch_cap())
+            mips = run("mip", x=x, gap=sub_gap, time_limit=batch_cap(),
+                       abs_gap=_room(lb, lp_total, gap, lp_parts.get(key)))
             row["mip_block_s"] = sum(r.seconds for r in mips)
             if all(r.bound is not None for r in mips):
                 plan_lb[key] = max(lp_total, float(split.c @ x) + const +
@@ -351,12 +361,13 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
         if x_start is not None and x_start.tobytes() not in lp_seen:
             # a plan offered as a start (e.g. the typical days' plan for every event): its
             # cuts first, then its exact cost as the first incumbent
-            lps0 = _lp_cuts(run, master, x_start, bases, batch_cap())
-            cert.cuts["lp"] += ns - _infeasible(lps0)
+            lps0 = lp_cuts(run, master, x_start, bases, batch_cap())
+            cert.cuts["lp"] += ns - infeasible(lps0)
             cert.cuts["feasibility"] = master.feasibility_cuts
-            lp0 = np.inf if _infeasible(lps0) else \
+            lp0 = np.inf if infeasible(lps0) else \
                 float(split.c @ x_start) + const + sum(float(r.objective or 0) for r in lps0)
             lp_seen[x_start.tobytes()] = lp0
+            lp_parts[x_start.tobytes()] = np.array([r.objective or 0.0 for r in lps0])
             row0: dict[str, Any] = {"iteration": 0, "lower_bound": None, "start": True,
                                     "lp_value": None if lp0 == np.inf else lp0 / scale}
             if lp0 < np.inf:
@@ -364,6 +375,10 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
                 evaluate(x_start, lp0, row0)
             row0["incumbent"] = None if ub == np.inf else ub / scale
             log(row0)
+        if LP_PHASE:
+            lb = lp_phase(run, master, bases, batch_cap, left, lb, cert.cuts,
+                           lambda row: log({**row, "lower_bound": row["lower_bound"] / scale,
+                                            "incumbent": None if ub == np.inf else ub / scale}))
         reserve = False
         it = 0
         for it in range(1, max_iterations + 1):
@@ -389,34 +404,17 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
             new_cuts = 0
             lp_total = lp_seen.get(key)
             lps: list[BlockOutcome] = []
-            if STABILISE and lp_total is None and best_lp[0] < np.inf:
-                # in-out (Ben-Ameur & Neto 2007): cut at the midpoint of the master's plan
-                # and the plan of the best LP value; cuts are valid at any point, and when
-                # they do not cut the master's point the plan itself is separated below
-                mid = 0.5 * (x + best_lp[1])
-                if not np.array_equal(mid, x):
-                    got = _lp_cuts(run, master, mid, bases, batch_cap())
-                    if _infeasible(got):
-                        continue
-                    cert.cuts["lp"] += ns
-                    cut_off = sum(1 for k, r in enumerate(got) if (r.objective or 0.0) + float(
-                        (r.subgradient if r.subgradient is not None else 0.0) @ (x - mid))
-                        > theta[k] + CUT_TOL * (abs(theta[k]) + 1.0))
-                    if cut_off:
-                        row["midpoint_cuts"] = cut_off
-                        log(row)
-                        continue
             if lp_total == np.inf:  # a feasibility cut did not cut this plan off
                 raise DecompositionError("a plan that a scenario cannot operate under came back "
                                          "from the master (numerically weak feasibility cut); "
                                          "solve with --strategy extensive")
             if lp_total is None:
-                lps = _lp_cuts(run, master, x, bases, batch_cap())
+                lps = lp_cuts(run, master, x, bases, batch_cap())
                 cert.cuts["feasibility"] = master.feasibility_cuts
-                if _infeasible(lps):  # the plan leaves a scenario without a feasible operation
+                if infeasible(lps):  # the plan leaves a scenario without a feasible operation
                     lp_seen[key] = np.inf
-                    row["infeasible_scenarios"] = _infeasible(lps)
-                    cert.cuts["lp"] += ns - _infeasible(lps)
+                    row["infeasible_scenarios"] = infeasible(lps)
+                    cert.cuts["lp"] += ns - infeasible(lps)
                     log(row)
                     continue
                 new_cuts = sum(1 for k, r in enumerate(lps) if (r.objective or 0.0) > theta[k]
@@ -424,6 +422,7 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
                 cert.cuts["lp"] += ns
                 lp_total = float(split.c @ x) + const + sum(float(r.objective or 0) for r in lps)
                 lp_seen[key] = lp_total
+                lp_parts[key] = np.array([r.objective or 0.0 for r in lps])
             row["lp_value"] = lp_total / scale
             if lp_total < best_lp[0]:
                 best_lp = (lp_total, x)
@@ -473,12 +472,31 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
                         cert.cuts["strengthened"] += 1
         else:
             stop_reason = "iteration limit"
-    except _OutOfTime:  # a round of block LPs reached the limit: keep what is proven
+    except OutOfTime as stop:  # a round of block LPs reached the limit: keep what is proven
         stop_reason = "time limit"
+        lb = max(lb, stop.bound)
     cert.iterations = it
     cert.lower_bound = lb / scale
     return _result(compiled, split, timings, s, cert, best_x, best_mips, lb, ub, gap,
                    stop_reason, time.perf_counter() - started, split_s, ex.kind)
+
+
+def _room(lb: float, lp_total: float, gap: float, parts: np.ndarray | None
+          ) -> list[float] | None:
+    """Each evaluation MIP's absolute gap at a plan of LP value `lp_total`: what the
+    incumbents may add over the LP values while UB stays within `gap` of the bound
+    (UB ≤ lb / (1 − gap)), shared over the blocks in proportion to their LP values.
+    Each MIP's bound lies above its LP value, so incumbents within these gaps give such
+    a UB whenever the plan's own bound allows one; the study's gap × `SUB_GAP` still
+    applies (whichever holds first). None when there is no room (the bound is too far
+    below, or not positive)."""
+    if parts is None or not np.isfinite(lb) or lb <= 0 or not 0 < gap < 1:
+        return None
+    room = lb / (1.0 - gap) - lp_total
+    weights = np.maximum(parts, 0.0)
+    if room <= 0 or weights.sum() <= 0:
+        return None
+    return [float(v) for v in room * weights / weights.sum()]
 
 
 def start_plan(split: TwoStage, start: np.ndarray | None) -> np.ndarray | None:
@@ -494,58 +512,6 @@ def start_plan(split: TwoStage, start: np.ndarray | None) -> np.ndarray | None:
     if not np.isfinite(x).all():
         return None
     return rounded(np.clip(x, split.lb, split.ub), split.integer)
-
-
-class DecompositionError(ValueError):
-    """The model cannot be solved by decomposition (a message for the user)."""
-
-
-def _infeasible(lps: list[BlockOutcome]) -> int:
-    """How many blocks of an `_lp_cuts` round were infeasible (got a feasibility cut)."""
-    return sum(1 for r in lps if r.status == "kInfeasible")
-
-
-class _OutOfTime(Exception):
-    """A round of block LPs reached the time limit: no cut from it, stop the loop."""
-
-
-def _lp_cuts(run: Any, master: Master, x: np.ndarray,
-             bases: list[tuple[np.ndarray, np.ndarray] | None],
-             cap: float | None = None) -> list[BlockOutcome]:
-    """Every block's LP at plan x, its cut added to the master (bases kept per block).
-    A block with no feasible operation under x (incomplete recourse: no shedding, voltage
-    limits that only a reinforcement can hold, ...) gets a feasibility cut instead, which
-    cuts x off (`BlockSolver.feasibility_lp`); its outcome keeps status kInfeasible.
-    `cap`: each LP's time limit (the time left shared over the blocks, `batch_cap`);
-    a round in which an LP reached it adds no cut and raises `_OutOfTime`, so that a
-    round of 120 block LPs cannot overrun the solve's limit by minutes."""
-    # no basis warm start: a basis makes HiGHS skip presolve, and these LPs then took
-    # 12-16 s instead of 0.5 s (measured on the resilience case, 2026-12-03)
-    lps: list[BlockOutcome] = run("lp", x=x, basis=list(bases) if WARM_BASIS else None,
-                                  time_limit=cap)
-    if any(r.status == "kTimeLimit" for r in lps):
-        raise _OutOfTime
-    infeasible = [k for k, r in enumerate(lps) if r.status == "kInfeasible"]
-    if infeasible:
-        for k, r in zip(infeasible, run("feasibility", only=infeasible, x=x), strict=True):
-            if r.status != "kOptimal" or r.subgradient is None or (r.objective or 0.0) <= 1e-9:
-                raise DecompositionError(
-                    f"scenario block {k} is infeasible under a plan of the master, and its "
-                    f"feasibility problem gave no cut ({r.status}); solve with "
-                    "--strategy extensive --diagnose")
-            master.add_feasibility_cut(float(r.objective or 0.0), r.subgradient, x)
-    bad = [k for k, r in enumerate(lps) if r.status not in ("kOptimal", "kInfeasible")
-           or (r.status == "kOptimal" and r.subgradient is None)]
-    if bad:
-        raise DecompositionError(f"scenario block {bad[0]} has no LP optimum under a plan "
-                                 f"of the master ({lps[bad[0]].status})")
-    for k, r in enumerate(lps):
-        if r.status == "kInfeasible":
-            continue
-        assert r.objective is not None and r.subgradient is not None
-        bases[k] = r.basis
-        master.add_cut(k, r.objective - float(r.subgradient @ x), r.subgradient)
-    return lps
 
 
 def _result(compiled: CompiledModel, split: TwoStage, timings: dict[str, float], s: Any,
@@ -592,4 +558,5 @@ def _result(compiled: CompiledModel, split: TwoStage, timings: dict[str, float],
     return result
 
 
-__all__ = ["BlockTask", "Certificate", "SolveStatus", "decompose", "run_block", "start_plan"]
+__all__ = ["BlockTask", "Certificate", "DecompositionError", "SolveStatus", "decompose",
+           "run_block", "start_plan"]
