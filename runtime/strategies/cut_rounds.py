@@ -14,10 +14,12 @@ bound passed 1 % of it only after 18 rounds. Cutting first at the master's LP re
 the LP value function is convex there, so the cuts are valid for every integer plan too)
 builds the cut model around the LP optimum at the price of a master LP per round; the
 integer master then needs a few rounds. Measured on method1 (k = 4, 2 workers, quiet,
-2026-12-03): 9 LP-phase + 6 integer rounds and 48-61 s against 21 integer rounds and
-91-96 s without; it stops when a round raises the LP master's value by less than
-`LP_PHASE_TOL` (1e-3: 11 + 5 rounds, 89 s; 3e-2: stopped after 2, then 17 integer rounds,
-84 s; docs/performance.md, "Decomposition").
+2026-12-03; docs/performance.md, "Decomposition", fourth session): 9 LP-phase + 6
+integer master solves and 48-69 s against 21 integer ones and 84-104 s without. It
+stops when a round raises the LP master's value by less than `LP_PHASE_TOL` (1 %; at
+0.1 %: 11 + 5 solves, 89 s; at 3 %: 4 + 17, 84 s). At k = 20 it is about neutral
+(18 master solves against 16, 396 against 425 s): there the master's LP relaxation is
+weak (fractional MESS units).
 """
 
 from __future__ import annotations

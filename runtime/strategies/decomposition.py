@@ -9,7 +9,7 @@ investment decisions: every variable without a `scenario` dimension) and one blo
 per scenario. First, the **LP phase** (`LP_PHASE`, `cut_rounds.lp_phase`): rounds of
 block LPs at the plans of the master's LP relaxation, until its value stalls; it builds
 the cut model around the LP optimum, so that the integer master starts near the optimum
-(on method1 at k = 4: 15 rounds in all against 21). Then each iteration:
+(on method1 at k = 4: 15 master solves in all against 21). Then each iteration:
 
 1. the **master** — the first stage (integer, with its own rows and costs) and one
    θ_s per scenario bounded below by every cut of that scenario — is solved as a
@@ -19,8 +19,9 @@ the cut model around the LP optimum, so that the integer master starts near the 
    (valid: the LP value function is convex and below the MIP recourse);
 3. a plan whose LP value c·x̂ + Σ Q_s^LP(x̂) could still improve the incumbent by more
    than the gap is **evaluated**: every block's MIP with the plan fixed, each to
-   `SUB_GAP` × the study's gap. UB = c·x̂ + Σ (feasible operation cost of block s): the
-   cost of a feasible point of the extensive form;
+   `SUB_GAP` × the study's gap or within its share of the room the gap leaves
+   (`_room`), whichever holds first. UB = c·x̂ + Σ (feasible operation cost of block s):
+   the cost of a feasible point of the extensive form;
 4. when the LP cuts no longer cut (the master's θ̂ meet Q^LP at x̂), the LP relaxation
    of the recourse is what separates LB from UB: each block then gets a
    **strengthened Benders cut** (Zou, Ahmed & Sun 2019): L_s = min over the block's
@@ -125,7 +126,7 @@ DEFAULT_GAP = 1e-2
 MAX_ITERATIONS = 500
 #: cut at the master's LP relaxation first (`cut_rounds.lp_phase`) before the
 #: integer master; off: the integer master from the first round (measured in
-#: docs/performance.md, "Decomposition": 21 rounds at k = 4 against 15 with it)
+#: docs/performance.md, "Decomposition": 21 master solves at k = 4 against 15 with it)
 LP_PHASE = True
 #: the last fraction of a time limit, kept for evaluating the best plan when no plan has
 #: been evaluated yet (a run that stops without an incumbent reports nothing usable)
