@@ -329,3 +329,22 @@ def test_a_mip_with_room_stops_within_it(compiled: CompiledModel) -> None:
         assert r.objective >= lp.objective - 1e-6 * (abs(lp.objective) + 1.0)
     assert loose.objective - loose.bound <= room + 1e-9  # type: ignore[operator]
     assert tight.objective <= loose.objective + 1e-6 * (abs(loose.objective) + 1.0)  # type: ignore[operator]
+
+
+def test_a_capped_lp_after_a_long_mip_on_the_same_block_still_solves(
+        compiled: CompiledModel) -> None:
+    """HiGHS holds an LP's time limit against the object's total run time: an LP capped
+    at less than the block's earlier MIP time used to stop at once (kTimeLimit after
+    0.0 s), which ended a 900 s decomposition as "time limit" at 417 s. The block solver
+    gives each LP its own limit."""
+    from gridc.runtime.backend.twostage import BlockSolver
+
+    split = D.split_model(compiled)
+    solver = BlockSolver(split.blocks[0])
+    x = np.where(np.isfinite(split.lb), split.lb, 0.0)
+    alone = solver.fixed_lp(x).seconds
+    while solver._h.getRunTime() < 20 * alone + 0.05:  # MIPs until the object has run long
+        solver.fixed_mip(x, gap=0.0, time_limit=None)
+    cap = solver._h.getRunTime() / 4  # above the LP's own time, below the object's total
+    lp = solver.fixed_lp(x, time_limit=cap)
+    assert lp.status == "kOptimal", lp.status

@@ -220,7 +220,13 @@ class BlockSolver:
              start: np.ndarray | None = None, abs_gap: float | None = None
              ) -> tuple[BlockOutcome, Any]:
         h = self._h
-        h.setOptionValue("time_limit", float(time_limit) if time_limit else np.inf)
+        limit = float(time_limit) if time_limit else np.inf
+        if not is_mip:
+            # HiGHS (1.16) holds an LP to its time limit by the object's total run time
+            # since it was built, a MIP by its own run: without this, an LP after a
+            # 30 s MIP on the same block stopped at once under a 20 s limit
+            limit += h.getRunTime()
+        h.setOptionValue("time_limit", limit)
         h.setOptionValue("mip_rel_gap", float(gap) if gap is not None else 1e-4)
         h.setOptionValue("mip_abs_gap", float(abs_gap) if abs_gap else _ABS_GAP_DEFAULT)
         if start is not None:
