@@ -97,7 +97,7 @@ def lp_cuts(run: Any, master: Master, x: np.ndarray,
 
 
 def lp_phase(run: Any, master: Master, bases: list[Any], batch_cap: Any, left: Any,
-              lb: float, cuts: dict[str, int], log: Callable[[dict[str, Any]], None]) -> float:
+             lb: float, cuts: dict[str, int], log: Callable[[dict[str, Any]], None]) -> float:
     """Cut at the master's LP relaxation (`Master.solve_relaxed`) until its value rises
     by less than `LP_PHASE_TOL` in a round or no cut is violated; returns the lower bound
     (the LP master's value is one). `log(row)` after each round; `cuts` counts the cuts."""
