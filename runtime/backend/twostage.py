@@ -466,7 +466,9 @@ class Master:
         cols = np.arange(n, dtype=np.int32)
         kinds = np.zeros(n, dtype=np.uint8)
         h.changeColsIntegrality(n, cols, kinds)
-        h.setOptionValue("time_limit", float(time_limit) if time_limit else np.inf)
+        # an LP's limit counts the object's total run time (see `BlockSolver._run`)
+        limit = (float(time_limit) if time_limit else np.inf) + h.getRunTime()
+        h.setOptionValue("time_limit", limit)
         h.clearSolver()
         h.run()
         status = h.getModelStatus().name
