@@ -158,6 +158,14 @@ def write_solution(model: linopy.Model, split: TwoStage, values: np.ndarray) -> 
 # ---------------------------------------------------------------- one block in HiGHS
 
 
+def _lp_limit(h: highspy.Highs, seconds: float | None) -> float:
+    """The `time_limit` that gives an LP `seconds` of its own on a re-used object: HiGHS
+    (1.16) holds an LP to its limit by the object's total run time since it was built,
+    a MIP by its own run, so an LP after a 30 s MIP on the same block stopped at once
+    under a 20 s limit (docs/performance.md, "Decomposition", fourth session)."""
+    return (float(seconds) if seconds else np.inf) + h.getRunTime()
+
+
 @dataclass(frozen=True)
 class BlockOutcome:
     """What one block solve gives back (values in solver units of the block)."""
@@ -220,13 +228,8 @@ class BlockSolver:
              start: np.ndarray | None = None, abs_gap: float | None = None
              ) -> tuple[BlockOutcome, Any]:
         h = self._h
-        limit = float(time_limit) if time_limit else np.inf
-        if not is_mip:
-            # HiGHS (1.16) holds an LP to its time limit by the object's total run time
-            # since it was built, a MIP by its own run: without this, an LP after a
-            # 30 s MIP on the same block stopped at once under a 20 s limit
-            limit += h.getRunTime()
-        h.setOptionValue("time_limit", limit)
+        own = float(time_limit) if time_limit else np.inf
+        h.setOptionValue("time_limit", own if is_mip else _lp_limit(h, time_limit))
         h.setOptionValue("mip_rel_gap", float(gap) if gap is not None else 1e-4)
         h.setOptionValue("mip_abs_gap", float(abs_gap) if abs_gap else _ABS_GAP_DEFAULT)
         if start is not None:
@@ -466,9 +469,7 @@ class Master:
         cols = np.arange(n, dtype=np.int32)
         kinds = np.zeros(n, dtype=np.uint8)
         h.changeColsIntegrality(n, cols, kinds)
-        # an LP's limit counts the object's total run time (see `BlockSolver._run`)
-        limit = (float(time_limit) if time_limit else np.inf) + h.getRunTime()
-        h.setOptionValue("time_limit", limit)
+        h.setOptionValue("time_limit", _lp_limit(h, time_limit))
         h.clearSolver()
         h.run()
         status = h.getModelStatus().name

@@ -41,6 +41,12 @@ LP_PHASE_TOL = 1e-2
 LP_PHASE_MAX = 30
 
 
+def cuts_off(value: float, theta: float) -> bool:
+    """A cut whose value at the master's plan is `value` raises θ̂ = `theta` by more than
+    `CUT_TOL` (relative to |θ̂| + 1): it cuts the master's point off."""
+    return value > theta + CUT_TOL * (abs(theta) + 1.0)
+
+
 class DecompositionError(ValueError):
     """The model cannot be solved by decomposition (a message for the user)."""
 
@@ -119,7 +125,7 @@ def lp_phase(run: Any, master: Master, bases: list[Any], batch_cap: Any, left: A
         cuts["lp"] += len(lps) - infeasible(lps)
         cuts["feasibility"] = master.feasibility_cuts
         violated = sum(1 for k, r in enumerate(lps) if r.status == "kInfeasible" or
-                       (r.objective or 0.0) > theta[k] + CUT_TOL * (abs(theta[k]) + 1.0))
+                       cuts_off(r.objective or 0.0, theta[k]))
         log({"iteration": 0, "phase": "lp", "lower_bound": lb,
              "lp_block_s": sum(r.seconds for r in lps)})
         if violated == 0:

@@ -109,9 +109,9 @@ from gridc.runtime.executor import Executor, SerialExecutor
 from gridc.runtime.results import Result, build_result
 from gridc.runtime.status import Stage, record
 from gridc.runtime.strategies.cut_rounds import (
-    CUT_TOL,
     DecompositionError,
     OutOfTime,
+    cuts_off,
     infeasible,
     lp_cuts,
     lp_phase,
@@ -418,8 +418,8 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
                     cert.cuts["lp"] += ns - infeasible(lps)
                     log(row)
                     continue
-                new_cuts = sum(1 for k, r in enumerate(lps) if (r.objective or 0.0) > theta[k]
-                               + CUT_TOL * (abs(theta[k]) + 1.0))
+                new_cuts = sum(1 for k, r in enumerate(lps)
+                               if cuts_off(r.objective or 0.0, theta[k]))
                 cert.cuts["lp"] += ns
                 lp_total = float(split.c @ x) + const + sum(float(r.objective or 0) for r in lps)
                 lp_seen[key] = lp_total
@@ -468,7 +468,7 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
                 for k, r in enumerate(lags):
                     if r.bound is None:
                         continue
-                    if r.bound + float(pis[k] @ x) > theta[k] + CUT_TOL * (abs(theta[k]) + 1.0):
+                    if cuts_off(r.bound + float(pis[k] @ x), theta[k]):
                         master.add_cut(k, r.bound, pis[k])
                         cert.cuts["strengthened"] += 1
         else:
