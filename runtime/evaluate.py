@@ -58,7 +58,6 @@ from gridc.dsl import ir
 from gridc.runtime.backend.solver import SolveStatus
 from gridc.runtime.backend.split import (
     Linear,
-    ScenarioCut,
     SubProblem,
     cut_scenarios,
     pin_scenarios,
@@ -273,32 +272,11 @@ def split_events(compiled: CompiledModel, plan: Plan | Mapping[str, xr.DataArray
     measures = {f"cost_{k}": v for k, v in terms.items()}
     measures["unserved_kwh"] = _unserved(compiled, n)
     try:
-        cut, restricted = _cut_with_restrictions(compiled)
-        return pin_scenarios(cut, names, (pin_labels[keep], pin_values[keep]),
-                             _merged(list(terms.values()), n), measures, restricted)
+        return pin_scenarios(cut_scenarios(m, SCENARIO), names,
+                             (pin_labels[keep], pin_values[keep]),
+                             _merged(list(terms.values()), n), measures)
     except ValueError as exc:
         raise EvaluationError(str(exc)) from exc
-
-
-def _cut_with_restrictions(compiled: CompiledModel) -> tuple[ScenarioCut, np.ndarray]:
-    """The model cut by scenario with the compiler's restrictions (`expr == 0` rows, as
-    `runtime.backend.warmstart` adds them) among its rows, and which rows they are:
-    each event then carries them for its restricted start (`split.solve_subproblem`).
-    The model is left as it was."""
-    m = compiled.model
-    added: list[str] = []
-    try:
-        for name, (expr, mask) in compiled.restrictions.items():
-            key = f"restricted_{name}"
-            m.add_constraints(expr, "==", 0.0, name=key, mask=mask)
-            added.append(key)
-        labels = [m.constraints[k].labels.values.ravel() for k in added]
-        cut = cut_scenarios(m, SCENARIO)
-    finally:
-        for key in added:
-            m.remove_constraints(key)
-    mine = np.concatenate([np.zeros(0, dtype=np.int64), *labels])
-    return cut, np.isin(cut.clabels, mine[mine >= 0])
 
 
 # ---------------------------------------------------------------- solving (workers)

@@ -156,52 +156,6 @@ def test_the_fast_path_proves_what_the_plain_path_proves(model: gridc.ir.Model) 
                 assert f.daily == pytest.approx(p.daily, rel=1e-6, abs=1e-6)
 
 
-def test_events_carry_the_restriction_rows_last(model: gridc.ir.Model) -> None:
-    """The compiler's restriction (every MESS parked after the first step: one row per
-    scenario, step after the first, type and bus) rides along with each event as its
-    last rows, and the problem itself (`shape`) is the same row for row as without it."""
-    scenarios = event_scenarios(model, history_of(model, "plan"), "plan")[:3]
-    compiled = compile_events(model, "plan", scenarios)
-    plan = Plan(reinforced=("b2-b3",), mess={"M1": 1})
-    mask = compiled.restrictions["mess_parked"][1]
-    with_rows = split_events(compiled, plan)
-    without = split_events(replace(compiled, restrictions={}), plan)
-    for w, p, name in zip(with_rows, without, mask.coords["scenario"].values, strict=True):
-        assert w.name == p.name == str(name)
-        assert p.restricted_rows == 0
-        assert w.restricted_rows == int(mask.sel(scenario=name).sum()) > 0
-        rows, nnz = p.shape[0], int(p.start[-1])
-        assert w.shape == p.shape and len(w.row_lower) == rows + w.restricted_rows
-        assert np.array_equal(w.start[:rows + 1], p.start)
-        assert np.array_equal(w.index[:nnz], p.index) and np.array_equal(w.value[:nnz], p.value)
-        assert np.array_equal(w.row_lower[:rows], p.row_lower)
-        assert np.array_equal(w.row_upper[:rows], p.row_upper)
-        assert (w.row_lower[rows:] == 0).all() and (w.row_upper[rows:] == 0).all()
-
-
-def test_the_restricted_start_is_only_a_start(model: gridc.ir.Model,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    """Forced at HiGHS' first query (`split._START_QUERY`), the restricted optimum is
-    handed over on every event (its message says so), is no better than the optimum (a
-    restriction), and the answer at gap 0 is the one of HiGHS without it."""
-    from gridc.runtime.backend import split
-
-    scenarios = event_scenarios(model, history_of(model, "plan"), "plan")[:4]
-    problems = split_events(compile_events(model, "plan", scenarios),
-                            Plan(reinforced=("b2-b3",), mess={"M1": 1}))
-    monkeypatch.setattr(split, "_START_QUERY", 1)
-    for sp in problems:
-        started, _ = split.solve_subproblem(sp, gap=0.0)
-        plain, _ = split.solve_subproblem(sp, gap=0.0, fast=False)
-        assert "restricted start" in started.message
-        offered = float(started.message.rsplit("restricted start ", 1)[1].split()[0])
-        assert started.objective is not None and plain.objective is not None
-        assert offered >= plain.objective - 1e-6 * (1 + abs(plain.objective))
-        assert started.objective == pytest.approx(plain.objective, rel=1e-6, abs=1e-6)
-        assert started.bound == pytest.approx(plain.bound, rel=1e-6, abs=1e-6)
-        assert "restricted start" not in plain.message
-
-
 def test_equal_problems_are_solved_once(model: gridc.ir.Model) -> None:
     """Two events with equal arrays are one problem: solved once, the answer given to
     both under their own names; a different event is solved on its own."""

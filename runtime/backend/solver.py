@@ -255,8 +255,7 @@ def solve_model(model: linopy.Model, *, time_limit: float | None = None,
 #: CPU with HiGHS' defaults, 8.1 and 4.6 s without them; seven other events within
 #: ±0.5 s; docs/performance.md, "Out-of-sample evaluation"). Probing off halved some
 #: events and doubled others, so it stays on. Only the path to the gap changes: the
-#: gap proved, and so the status, is the same. The events of the evaluation add a
-#: restricted start on top (`runtime.backend.split._offer_restricted_start`).
+#: gap proved, and so the status, is the same.
 FIXED_PLAN_MIP: dict[str, Any] = {"mip_heuristic_run_rens": False,
                                   "mip_heuristic_run_rins": False}
 

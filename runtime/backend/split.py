@@ -25,18 +25,13 @@ This is the one splitter of the code base, used two ways:
 
 `solve_subproblem` passes one `SubProblem` to HiGHS in one `passModel` call, with the
 options of a fixed-plan MIP (`solver.FIXED_PLAN_MIP`), and maps its outcome as every
-other solve (`solver._outcome`). An event also carries the compiler's restrictions (every
-MESS parked for the day) as trailing rows: when HiGHS' own incumbent does not close the
-gap after the root LP, the event is solved once more under them, from inside HiGHS'
-outside-solution callback, and that optimum is handed over as an incumbent
-(`_offer_restricted_start`). The bound, and so the status, stay the full problem's.
+other solve (`solver._outcome`).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
 
 import highspy
 import linopy
@@ -134,15 +129,10 @@ class SubProblem:
     integrality: np.ndarray
     #: read-outs of the solution: name -> (columns, coefficients, constant)
     measures: dict[str, tuple[np.ndarray, np.ndarray, float]] = field(default_factory=dict)
-    #: the last `restricted_rows` rows are the compiler's restrictions
-    #: (`CompiledModel.restrictions`: every MESS parked for the day): not part of the
-    #: problem, only of the restricted start `solve_subproblem` may compute
-    restricted_rows: int = 0
 
     @property
     def shape(self) -> tuple[int, int]:
-        """(rows, columns) of the problem itself (restriction rows left out)."""
-        return len(self.row_lower) - self.restricted_rows, len(self.cost)
+        return len(self.row_lower), len(self.cost)
 
 
 # ---------------------------------------------------------------- the cut (both users)
@@ -217,15 +207,13 @@ def _row_scenarios(a: scipy.sparse.csr_array, col_s: np.ndarray,
 
 
 def pin_scenarios(cut: ScenarioCut, names: list[str], pins: tuple[np.ndarray, np.ndarray],
-                  objective: Linear, measures: dict[str, Linear],
-                  restricted: np.ndarray | None = None) -> list[SubProblem]:
+                  objective: Linear, measures: dict[str, Linear]) -> list[SubProblem]:
     """The scenario blocks of `cut` with the first stage pinned (module docstring).
 
     `pins`: (labels, values) of every first-stage column; `objective`: the per-scenario
-    objective; `measures`: other per-scenario read-outs; `restricted`: True for the rows
-    of the compiler's restrictions, placed last in their block
-    (`SubProblem.restricted_rows`). Raises ValueError when a first-stage column is not
-    pinned, `PlanRowError` when the plan breaks a first-stage row."""
+    objective; `measures`: other per-scenario read-outs. Raises ValueError when a
+    first-stage column is not pinned, `PlanRowError` when the plan breaks a first-stage
+    row."""
     ncol = cut.ncols
     to_col = cut.column_of()
     col_s = cut.col_s
@@ -239,17 +227,13 @@ def pin_scenarios(cut: ScenarioCut, names: list[str], pins: tuple[np.ndarray, np
     x_first = np.where(first, np.nan_to_num(fixed), 0.0)
     a, row_s = cut.a, cut.row_s
     shift = a @ x_first  # the pinned columns' part of every row
-    if restricted is None:
-        restricted = np.zeros(row_s.size, dtype=bool)
-    # a restriction only shapes a start: never a reason to refuse the plan
-    _check_first_stage_rows(np.where(restricted, 0, row_s), shift, cut.lower, cut.upper,
-                            cut.clabels)
+    _check_first_stage_rows(row_s, shift, cut.lower, cut.upper, cut.clabels)
 
     # scenario columns ordered by (scenario, position); rows likewise
     keep_cols = np.flatnonzero(~first)
     keep_cols = keep_cols[np.argsort(col_s[keep_cols], kind="stable")]
     keep_rows = np.flatnonzero(row_s >= 0)
-    keep_rows = keep_rows[np.lexsort((restricted[keep_rows], row_s[keep_rows]))]
+    keep_rows = keep_rows[np.argsort(row_s[keep_rows], kind="stable")]
     body = a[keep_rows][:, keep_cols].tocsr()
     body.sort_indices()
     n = len(names)
@@ -274,8 +258,7 @@ def pin_scenarios(cut: ScenarioCut, names: list[str], pins: tuple[np.ndarray, np
             row_lower=r_lo[r0:r1], row_upper=r_up[r0:r1], cost=cost[c0:c1],
             offset=float(offset[s]), col_lower=cut.lb[cols], col_upper=cut.ub[cols],
             integrality=cut.integrality[cols],
-            measures={k: v[s] for k, v in reads.items()},
-            restricted_rows=int(restricted[keep_rows[r0:r1]].sum())))
+            measures={k: v[s] for k, v in reads.items()}))
     return out
 
 
@@ -337,88 +320,17 @@ def _sparse_per_scenario(lin: Linear, to_col: np.ndarray, col_s: np.ndarray,
 
 
 
-#: HiGHS queries a MIP for an outside solution after setup and before the root LP, then
-#: after each root cut round (HiGHS 1.16, `queryExternalSolution`); the restricted start
-#: is computed at the first query after the root LP and its first cut round
-_START_QUERY = 3
-
-
-def _pass(h: highspy.Highs, sp: SubProblem, rows: int) -> None:
-    """The first `rows` rows of `sp` into `h` in one `passModel` call."""
-    ncol = len(sp.cost)
-    nnz = int(sp.start[rows])
-    status = h.passModel(ncol, rows, nnz, int(highspy.MatrixFormat.kRowwise),
-                         int(highspy.ObjSense.kMinimize), sp.offset, sp.cost,
-                         sp.col_lower, sp.col_upper, sp.row_lower[:rows], sp.row_upper[:rows],
-                         sp.start[:rows + 1], sp.index[:nnz], sp.value[:nnz], sp.integrality)
-    if status == highspy.HighsStatus.kError:
-        raise RuntimeError("HiGHS refused the scenario problem")
-
-
-def _target(dual: float, gap: float) -> float:
-    """The largest objective whose gap to `dual` is at most `gap` ((ub − lb) / |ub|)."""
-    return dual / (1.0 - gap) if dual >= 0 else dual / (1.0 + gap)
-
-
-def _offer_restricted_start(h: highspy.Highs, sp: SubProblem, opts: dict[str, Any],
-                            gap: float, deadline: float | None) -> dict[str, Any]:
-    """Hand HiGHS, once, the optimum of `sp` under its restrictions (all rows) as an
-    outside solution, when its own incumbent does not yet close `gap` after the root LP.
-
-    Why: on the resilience case's events the root LP bound is mostly within 1 % of the
-    optimum, but HiGHS' rounding incumbent is 10-20 % off and its root cut rounds cost
-    several times the LP before branching finds a good point (T054 of method1's plan:
-    LP bound 44,773 at 0.9 s, first incumbent within 1 % at 14 s). With every MESS
-    parked the same event solves in a fraction of that and its optimum is feasible for
-    the full problem; handed over, HiGHS stops at the root when it closes the gap.
-    The restricted solve stops as soon as its incumbent closes the outer gap
-    (`objective_target`). The bound and status stay those of the full problem."""
-    state: dict[str, Any] = {"queries": 0, "offered": None, "restricted_s": 0.0}
-
-    def offer(event: Any) -> None:
-        state["queries"] += 1
-        if state["queries"] != _START_QUERY:
-            return
-        out = event.data_out
-        primal, dual = float(out.mip_primal_bound), float(out.mip_dual_bound)
-        if np.isfinite(primal) and np.isfinite(dual) and primal - dual <= gap * abs(primal):
-            return  # HiGHS' own incumbent closes the gap
-        began = time.perf_counter()
-        try:
-            sub = highspy.Highs()
-            for key, val in opts.items():
-                sub.setOptionValue(key, val)
-            if np.isfinite(dual):
-                sub.setOptionValue("objective_target", _target(dual, gap))
-            if deadline is not None:
-                sub.setOptionValue("time_limit", max(deadline - time.monotonic(), 0.0))
-            _pass(sub, sp, len(sp.row_lower))
-            sub.run()
-            info = sub.getInfo()
-            if info.primal_solution_status == 2 and info.objective_function_value < primal:
-                x = np.asarray(sub.getSolution().col_value, dtype=np.float64)
-                event.data_in.setSolution(x)
-                state["offered"] = float(info.objective_function_value)
-        except Exception:  # a start is only an offer: the full solve goes on without it
-            state["offered"] = None
-        state["restricted_s"] = time.perf_counter() - began
-
-    h.cbMipUserSolution.subscribe(offer)
-    return state
-
-
 def solve_subproblem(sp: SubProblem, *, time_limit: float | None = None,
                      gap: float | None = None, threads: int | None = 1,
                      seed: int | None = None, fast: bool = True
                      ) -> tuple[SolveOutcome, dict[str, float | None]]:
     """Solve one block with HiGHS: the outcome (objective and bound include the
     block's constant) and the value of each read-out (None without a solution).
-    `fast`: with the fixed-plan MIP options (`solver.FIXED_PLAN_MIP`) and, where the
-    block has restriction rows, the restricted start (`_offer_restricted_start`); the
-    gap proved, and so the status, is the same either way."""
+    `fast`: with the fixed-plan MIP options (`solver.FIXED_PLAN_MIP`); the gap proved,
+    and so the status, is the same either way."""
     started = time.perf_counter()
     is_mip = bool((sp.integrality != 0).any())
-    nrow = sp.shape[0]
+    nrow, ncol = sp.shape
     try:
         with _quiet_stdout(True):
             h = highspy.Highs()
@@ -427,17 +339,15 @@ def solve_subproblem(sp: SubProblem, *, time_limit: float | None = None,
                 opts.update(FIXED_PLAN_MIP)
             for key, val in opts.items():
                 h.setOptionValue(key, val)
-            _pass(h, sp, nrow)
-            start = None
-            if fast and is_mip and sp.restricted_rows:
-                deadline = None if time_limit is None else time.monotonic() + time_limit
-                start = _offer_restricted_start(h, sp, opts,
-                                                float(h.getOptions().mip_rel_gap), deadline)
+            status = h.passModel(ncol, nrow, int(sp.value.size),
+                                 int(highspy.MatrixFormat.kRowwise),
+                                 int(highspy.ObjSense.kMinimize), sp.offset, sp.cost,
+                                 sp.col_lower, sp.col_upper, sp.row_lower, sp.row_upper,
+                                 sp.start, sp.index, sp.value, sp.integrality)
+            if status == highspy.HighsStatus.kError:
+                raise RuntimeError("HiGHS refused the scenario problem")
             h.run()
             out = _outcome(h, started=started, is_mip=is_mip, gap=gap, verbose=False)
-            if start is not None and start["offered"] is not None:
-                out = replace(out, message=f"{out.message}; restricted start "
-                              f"{start['offered']:.10g} ({start['restricted_s']:.2f} s)")
     except Exception as exc:  # a failure inside HiGHS is an outcome, not a crash
         return SolveOutcome(SolveStatus.error, None, None, None, "exception",
                             f"{type(exc).__name__}: {exc}", time.perf_counter() - started,
