@@ -95,6 +95,10 @@ def run_decomposition(compiled: Any, cap: float, workers: int,
             "wall_s": time.perf_counter() - began, "gap": r.gap, "bound": r.bound,
             "incumbent": r.objective, "to_gap_s": to_gap, "iterations": cert["iterations"],
             "cuts": cert["cuts"], "plan_gap": cert["plan_gap"],
+            "rounds": [{"phase": "start" if h.get("start") else h.get("phase") or "integer",
+                        **{k: h.get(k) for k in ("s", "lower_bound", "incumbent", "hot",
+                                                 "lp_block_s", "mip_block_s")}}
+                       for h in cert["history"]],
             "load_before": before, "load_after": load_avg(), "dataset": r.dataset}
 
 
@@ -143,6 +147,12 @@ def main(argv: list[str] | None = None) -> int:
                   f"incumbent {fmt(row['incumbent'], '{:,.0f}')}  "
                   f"1 % at {fmt(row['to_gap_s'], '{:.0f} s')}  "
                   f"load {row['load_before']} -> {row['load_after']}", flush=True)
+            for h in row.get("rounds", []):  # where the time went, round by round
+                print(f"    {h['phase']:<8}{' hot' if h['hot'] else '    '} at {h['s']:6.1f} s  "
+                      f"bound {fmt(h['lower_bound'], '{:,.0f}')}  "
+                      f"incumbent {fmt(h['incumbent'], '{:,.0f}')}  "
+                      f"block LPs {fmt(h['lp_block_s'], '{:.1f} s')}  "
+                      f"block MIPs {fmt(h['mip_block_s'], '{:.1f} s')}", flush=True)
             if args.json:
                 Path(args.json).write_text(json.dumps(rows, indent=1, default=str))
     return 0

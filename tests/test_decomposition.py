@@ -123,6 +123,46 @@ def test_lp_cuts_are_valid(compiled: CompiledModel) -> None:
         assert at.objective >= cut - 1e-6 * (abs(cut) + 1.0)
 
 
+def test_a_hot_started_lp_gives_the_cold_value_and_a_valid_cut(
+        compiled: CompiledModel, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A block LP offered its basis at another plan (`cut_rounds.WARM_BASIS`) reaches the
+    same optimum as from scratch, by the dual simplex when the plan is near and by the
+    interior point when the iteration budget runs out, and its reduced costs still give a
+    valid cut; the basis is the argument's, not the object's history (same answer twice)."""
+    from gridc.runtime.backend import twostage
+    from gridc.runtime.backend.twostage import BlockSolver
+
+    split = D.split_model(compiled)
+    lo, hi = split.lb, split.ub
+    rng = np.random.default_rng(3)
+    plans = [np.where(rng.random(lo.size) < 0.4, np.minimum(hi, lo + 1), lo)
+             for _ in range(5)]
+    for budget in (twostage.HOT_ITERATIONS, 0.0):  # 0: every hot start falls back at once
+        monkeypatch.setattr(twostage, "HOT_ITERATIONS", budget)
+        monkeypatch.setattr(twostage, "HOT_MIN_ITERATIONS", 1 if budget == 0.0 else 500)
+        for block in split.blocks[:2]:
+            cold, hot = BlockSolver(block), BlockSolver(block)
+            ref = [cold.fixed_lp(x) for x in plans]
+            basis = ref[0].basis
+            assert basis is not None
+            for x, r in zip(plans[1:], ref[1:], strict=True):
+                got = hot.fixed_lp(x, basis)
+                assert got.status == r.status
+                if r.objective is None:
+                    continue
+                assert got.objective == pytest.approx(r.objective, rel=1e-7, abs=1e-6)
+                assert got.subgradient is not None and got.basis is not None
+                again = hot.fixed_lp(x, basis)  # after other solves: the same cut
+                assert np.array_equal(again.subgradient, got.subgradient)
+                for y, at in zip(plans, ref, strict=True):  # the cut holds at every plan
+                    if at.objective is None:
+                        continue
+                    cut = got.objective + float(got.subgradient @ (y - x))
+                    assert at.objective >= cut - 1e-6 * (abs(cut) + 1.0)
+            assert hot._h.getOptionValue("simplex_iteration_limit")[1] == \
+                twostage._ITERATIONS_DEFAULT  # MIPs on this object are not limited
+
+
 def test_the_lp_phase_bounds_and_leaves_the_master_integer(compiled: CompiledModel,
                                                            serial: Result,
                                                            extensive: Result) -> None:

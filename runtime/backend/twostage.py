@@ -36,7 +36,7 @@ what the object solved before, so any worker reproduces the serial run.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import highspy
@@ -57,6 +57,16 @@ _HIGHS_DEFAULT = {"mip_heuristic_run_rens": True, "mip_heuristic_run_rins": True
 _ABS_GAP_DEFAULT = 1e-6
 #: HiGHS' mip_feasibility_tolerance-scale rounding of integer first-stage values
 INT_TOL = 1e-6
+#: a hot-started block LP (`BlockSolver.fixed_lp` with a basis) gets this many dual
+#: simplex iterations per row of its block (at least `HOT_MIN_ITERATIONS`) before the
+#: interior point takes over: on method1's blocks (11,705 rows) a hot start needed
+#: 0-1,800 iterations between neighbouring plans of the LP phase and 3,300-4,700 after
+#: the first jump (nothing built → the first LP plan), where interior point is 3-4×
+#: faster (docs/performance.md, "Hot-started block LPs")
+HOT_ITERATIONS = 0.25
+HOT_MIN_ITERATIONS = 500
+#: HiGHS' default simplex_iteration_limit (restored after a hot start)
+_ITERATIONS_DEFAULT = 2147483647
 
 
 @dataclass(frozen=True)
@@ -267,29 +277,68 @@ class BlockSolver:
         """LP relaxation with the first stage fixed at `x`: its value Q(x) and the
         reduced costs of the first-stage columns, a subgradient of the (convex) LP
         value function: Q_LP(x') ≥ Q_LP(x) + d·(x' − x) for every x'. Stopped by
-        `time_limit` it gives no cut (status kTimeLimit)."""
+        `time_limit` it gives no cut (status kTimeLimit).
+
+        Without `basis`: interior point (with crossover: a basis and exact reduced
+        costs), 1.4-2.1 s against 2.0-7.5 s for a cold dual simplex on the resilience
+        case's blocks (measured 2026-12-03, load 12). With `basis` (this block's basis at
+        the driver's previous plan, `cut_rounds.lp_cuts`): the dual simplex from it,
+        which skips presolve, limited to `HOT_ITERATIONS` × rows iterations; where the
+        plan moved too far for that, the same LP again by interior point (measured on
+        method1's 16 rounds, 2026-12-04: 24 s against 42 s for interior point every
+        time, docs/performance.md). The basis comes with the task, never from the
+        object's own history, so any worker gives the same cut."""
         self._mode(integer=False, fixed=x, costs=None)
         h = self._h
-        # interior point (with crossover: a basis and exact reduced costs): 1.4-2.1 s
-        # against 2.0-7.5 s for the dual simplex on the resilience case's blocks at
-        # three plans (measured 2026-12-03, load 12), and steadier from plan to plan
-        h.setOptionValue("solver", "ipm")
         if basis is not None:
             hb = highspy.HighsBasis()
             hb.col_status = [highspy.HighsBasisStatus(int(v)) for v in basis[0]]
             hb.row_status = [highspy.HighsBasisStatus(int(v)) for v in basis[1]]
             hb.valid = True
+            h.setOptionValue("solver", "simplex")
+            h.setOptionValue("simplex_iteration_limit",
+                             max(HOT_MIN_ITERATIONS, int(HOT_ITERATIONS * self.block.a.shape[0])))
             h.setBasis(hb)
+            out, h = self._run(time_limit, None, False)
+            h.setOptionValue("simplex_iteration_limit", _ITERATIONS_DEFAULT)
+            if self._clean(out):
+                return self._with_duals(out)
+            # the budget ran out, or anything but a clean optimum (an infeasibility or
+            # an unscaled residual seen from a hot start is checked from scratch)
+            spent = out.seconds
+            h.clearSolver()
+            if time_limit:
+                time_limit = max(float(time_limit) - spent, 1e-3)
+        else:
+            spent = 0.0
+        h.setOptionValue("solver", "ipm")
         out, h = self._run(time_limit, None, False)
-        if out.status != "kOptimal":
+        spent += out.seconds
+        if out.status == "kOptimal" and not self._clean(out):
+            # an optimum without a feasible primal and dual point (residuals after
+            # unscaling): once more by the dual simplex from scratch
+            h.clearSolver()
+            h.setOptionValue("solver", "simplex")
+            out, h = self._run(time_limit, None, False)
+            spent += out.seconds
+        return self._with_duals(replace(out, seconds=spent))
+
+    def _clean(self, out: BlockOutcome) -> bool:
+        """An LP optimum with a feasible primal and dual point (a valid value and cut)."""
+        return out.status == "kOptimal" and out.has_solution and \
+            int(self._h.getInfo().dual_solution_status) == SOLUTION_FEASIBLE
+
+    def _with_duals(self, out: BlockOutcome) -> BlockOutcome:
+        """`out` with the first stage's reduced costs and the final basis (a clean
+        optimum; anything else comes back as it is and gives no cut)."""
+        if not self._clean(out):
             return out
-        sol = h.getSolution()
-        d = np.asarray(sol.col_dual, dtype=float)[:self.n1]
+        h = self._h
+        d = np.asarray(h.getSolution().col_dual, dtype=float)[:self.n1]
         hb = h.getBasis()
         kept = (np.array([int(v) for v in hb.col_status], dtype=np.int8),
                 np.array([int(v) for v in hb.row_status], dtype=np.int8))
-        return BlockOutcome(out.status, out.has_solution, out.objective, out.bound, out.gap,
-                            out.seconds, subgradient=d, basis=kept)
+        return replace(out, subgradient=d, basis=kept)
 
     def feasibility_lp(self, x: np.ndarray) -> BlockOutcome:
         """Phase 1 with the first stage fixed at `x`, for a block whose LP is infeasible

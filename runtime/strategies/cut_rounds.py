@@ -33,8 +33,15 @@ from gridc.runtime.backend.twostage import BlockOutcome, Master
 
 #: a cut must raise θ_s by this much (relative to |θ_s| + 1) to count as violated
 CUT_TOL = 1e-6
-#: offer each block's last LP basis to its next LP (see `lp_cuts`: off, measured slower)
-WARM_BASIS = False
+#: offer each block's last LP basis to its next LP (`BlockSolver.fixed_lp`: a dual simplex
+#: hot start, interior point where it needs too many iterations)
+WARM_BASIS = True
+#: ... but in the LP phase only once the master's LP value rose by at most this fraction
+#: in the round: before, its plans jump across the box, and interior point from scratch
+#: was 2-4× faster than a hot start on the 120 events' blocks (docs/performance.md,
+#: "Hot-started block LPs"); the rule reads the master's values only, so the serial and
+#: the Dask run still take the same path
+HOT_RISE = 0.25
 #: the LP phase stops when a round raises the LP master's value by less than this
 #: (relative), or after LP_PHASE_MAX rounds
 LP_PHASE_TOL = 1e-2
@@ -65,17 +72,20 @@ class OutOfTime(Exception):
 
 def lp_cuts(run: Any, master: Master, x: np.ndarray,
             bases: list[tuple[np.ndarray, np.ndarray] | None],
-            cap: float | None = None) -> list[BlockOutcome]:
+            cap: float | None = None, warm: bool = True) -> list[BlockOutcome]:
     """Every block's LP at plan x, its cut added to the master (bases kept per block).
     A block with no feasible operation under x (incomplete recourse: no shedding, voltage
     limits that only a reinforcement can hold, ...) gets a feasibility cut instead, which
     cuts x off (`BlockSolver.feasibility_lp`); its outcome keeps status kInfeasible.
     `cap`: each LP's time limit (the time left shared over the blocks, `batch_cap`);
     a round in which an LP reached it adds no cut and raises `OutOfTime`, so that a
-    round of 120 block LPs cannot overrun the solve's limit by minutes."""
-    # no basis warm start: a basis makes HiGHS skip presolve, and these LPs then took
-    # 12-16 s instead of 0.5 s (measured on the resilience case, 2026-12-03)
-    lps: list[BlockOutcome] = run("lp", x=x, basis=list(bases) if WARM_BASIS else None,
+    round of 120 block LPs cannot overrun the solve's limit by minutes. `warm`: start
+    each LP from its block's basis at the previous plan (`WARM_BASIS`); off where x lies
+    far from it."""
+    # each block's basis at the previous plan, kept here (not on the worker), so the
+    # cut does not depend on which worker solves it or what it solved before
+    lps: list[BlockOutcome] = run("lp", x=x,
+                                  basis=list(bases) if WARM_BASIS and warm else None,
                                   time_limit=cap)
     if any(r.status == "kTimeLimit" for r in lps):
         raise OutOfTime
@@ -89,10 +99,11 @@ def lp_cuts(run: Any, master: Master, x: np.ndarray,
                     "--strategy extensive --diagnose")
             master.add_feasibility_cut(float(r.objective or 0.0), r.subgradient, x)
     bad = [k for k, r in enumerate(lps) if r.status not in ("kOptimal", "kInfeasible")
-           or (r.status == "kOptimal" and r.subgradient is None)]
+           or (r.status == "kOptimal" and (r.subgradient is None or r.objective is None))]
     if bad:
         raise DecompositionError(f"scenario block {bad[0]} has no LP optimum under a plan "
-                                 f"of the master ({lps[bad[0]].status})")
+                                 f"of the master ({lps[bad[0]].status}"
+                                 f"{'' if lps[bad[0]].subgradient is not None else ', no duals'})")
     for k, r in enumerate(lps):
         if r.status == "kInfeasible":
             continue
@@ -116,9 +127,10 @@ def lp_phase(run: Any, master: Master, bases: list[Any], batch_cap: Any, left: A
         lb = max(lb, value)
         if value - prev <= LP_PHASE_TOL * max(abs(value), 1.0):
             break
+        near = np.isfinite(prev) and value - prev <= HOT_RISE * abs(value)
         prev = value
         try:
-            lps = lp_cuts(run, master, x, bases, batch_cap())
+            lps = lp_cuts(run, master, x, bases, batch_cap(), warm=bool(near))
         except OutOfTime as stop:
             stop.bound = lb
             raise
@@ -126,7 +138,7 @@ def lp_phase(run: Any, master: Master, bases: list[Any], batch_cap: Any, left: A
         cuts["feasibility"] = master.feasibility_cuts
         violated = sum(1 for k, r in enumerate(lps) if r.status == "kInfeasible" or
                        cuts_off(r.objective or 0.0, theta[k]))
-        log({"iteration": 0, "phase": "lp", "lower_bound": lb,
+        log({"iteration": 0, "phase": "lp", "lower_bound": lb, "hot": bool(near),
              "lp_block_s": sum(r.seconds for r in lps)})
         if violated == 0:
             break

@@ -75,8 +75,9 @@ a time or iteration limit otherwise.
 Parallel and reproducible: block solves are tasks (`BlockTask`) on a
 `runtime.executor`; a worker passes each block to HiGHS once (`_SOLVERS`, keyed by the
 block's content hash) and re-solves it with changed bounds, integrality and costs,
-from a cleared state (a basis kept by the driver could be offered, `cut_rounds.WARM_BASIS`, but
-costs presolve: measured slower). Results are gathered
+from a cleared state; a block LP starts from that block's basis at the previous plan,
+which the driver keeps and sends with the task (`cut_rounds.WARM_BASIS`), never from what
+the worker solved before. Results are gathered
 in submission order, so a retried task (a killed worker) or another worker gives the
 same answer, and the serial run and the Dask run take the same path.
 """
@@ -131,6 +132,11 @@ LP_PHASE = True
 #: the last fraction of a time limit, kept for evaluating the best plan when no plan has
 #: been evaluated yet (a run that stops without an incumbent reports nothing usable)
 RESERVE = 0.3
+#: with an incumbent, evaluate a plan within the gap of the bound even while its LP cuts
+#: still move the bound (off: only once they are exhausted there; over the 120 events
+#: each evaluation is 120 MIPs, 130-360 s of block time, against 7-18 s for a round
+#: of block LPs: docs/performance.md, "Hot-started block LPs")
+EVALUATE_CUT_PLANS = False
 #: time cap of one strengthened-cut MIP (its dual bound is valid whenever it stops)
 LAGRANGIAN_S = 30.0
 
@@ -362,7 +368,7 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
         if x_start is not None and x_start.tobytes() not in lp_seen:
             # a plan offered as a start (e.g. the typical days' plan for every event): its
             # cuts first, then its exact cost as the first incumbent
-            lps0 = lp_cuts(run, master, x_start, bases, batch_cap())
+            lps0 = lp_cuts(run, master, x_start, bases, batch_cap(), warm=False)
             cert.cuts["lp"] += ns - infeasible(lps0)
             cert.cuts["feasibility"] = master.feasibility_cuts
             lp0 = np.inf if infeasible(lps0) else \
@@ -435,9 +441,12 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
                 new_cuts, reserve = 0, True
             if lps:
                 row["lp_block_s"] = sum(r.seconds for r in lps)
-            # evaluate (MIPs) only plans that are LP-optimal (no LP cut left, or within the
-            # gap of the bound) and could still improve the incumbent by more than the gap
-            lp_close = lp_total - lb <= gap * abs(lp_total)
+            # evaluate (MIPs) only plans that are LP-optimal (no LP cut left, or, while
+            # there is no incumbent, within the gap of the bound) and could still improve
+            # the incumbent by more than the gap: once there is one, a plan that still
+            # gets cuts waits for them (`EVALUATE_CUT_PLANS`)
+            lp_close = lp_total - lb <= gap * abs(lp_total) and \
+                (ub == np.inf or EVALUATE_CUT_PLANS)
             if (new_cuts == 0 or lp_close) and key not in evaluated and \
                     (ub == np.inf or lp_total < ub - gap * abs(ub)):
                 evaluate(x, lp_total, row)
