@@ -18,7 +18,9 @@ the cut model around the LP optimum, so that the integer master starts near the 
    reduced costs d_s of the first-stage columns: the cut θ_s ≥ Q_s^LP(x̂) + d_s·(x − x̂)
    (valid: the LP value function is convex and below the MIP recourse);
 3. a plan whose LP value c·x̂ + Σ Q_s^LP(x̂) could still improve the incumbent by more
-   than the gap is **evaluated**: every block's MIP with the plan fixed, each to
+   than the gap, and whose LP cuts are exhausted (or, before the first incumbent, whose
+   LP value is within the gap of LB: `EVALUATE_CUT_PLANS`), is **evaluated**: every
+   block's MIP with the plan fixed, each to
    `SUB_GAP` × the study's gap or within its share of the room the gap leaves
    (`_room`), whichever holds first. UB = c·x̂ + Σ (feasible operation cost of block s):
    the cost of a feasible point of the extensive form;
