@@ -127,10 +127,10 @@ def lp_phase(run: Any, master: Master, bases: list[Any], batch_cap: Any, left: A
         lb = max(lb, value)
         if value - prev <= LP_PHASE_TOL * max(abs(value), 1.0):
             break
-        near = np.isfinite(prev) and value - prev <= HOT_RISE * abs(value)
+        near = bool(np.isfinite(prev) and value - prev <= HOT_RISE * abs(value))
         prev = value
         try:
-            lps = lp_cuts(run, master, x, bases, batch_cap(), warm=bool(near))
+            lps = lp_cuts(run, master, x, bases, batch_cap(), warm=near)
         except OutOfTime as stop:
             stop.bound = lb
             raise
@@ -138,7 +138,7 @@ def lp_phase(run: Any, master: Master, bases: list[Any], batch_cap: Any, left: A
         cuts["feasibility"] = master.feasibility_cuts
         violated = sum(1 for k, r in enumerate(lps) if r.status == "kInfeasible" or
                        cuts_off(r.objective or 0.0, theta[k]))
-        log({"iteration": 0, "phase": "lp", "lower_bound": lb, "hot": bool(near),
+        log({"iteration": 0, "phase": "lp", "lower_bound": lb, "hot": near and WARM_BASIS,
              "lp_block_s": sum(r.seconds for r in lps)})
         if violated == 0:
             break

@@ -111,6 +111,7 @@ from gridc.runtime.backend.twostage import (
 from gridc.runtime.executor import Executor, SerialExecutor
 from gridc.runtime.results import Result, build_result
 from gridc.runtime.status import Stage, record
+from gridc.runtime.strategies import cut_rounds
 from gridc.runtime.strategies.cut_rounds import (
     DecompositionError,
     OutOfTime,
@@ -441,8 +442,9 @@ def decompose(compiled: CompiledModel, timings: dict[str, float], s: Any, *,
                 key = x.tobytes()  # plan of the best LP value now
                 lp_total = lp_seen.get(key, best_lp[0])
                 new_cuts, reserve = 0, True
-            if lps:
+            if lps:  # the integer rounds' LPs start hot (`lp_cuts`' default)
                 row["lp_block_s"] = sum(r.seconds for r in lps)
+                row["hot"] = cut_rounds.WARM_BASIS
             # evaluate (MIPs) only plans that are LP-optimal (no LP cut left, or, while
             # there is no incumbent, within the gap of the bound) and could still improve
             # the incumbent by more than the gap: once there is one, a plan that still
