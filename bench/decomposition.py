@@ -4,6 +4,7 @@
     python bench/decomposition.py --sizes 4 --cap 300   # one size, 300 s per run
     python bench/decomposition.py --workers 1,2 --json out.json
     python bench/decomposition.py --sizes 4,all --seeded   # every event from the k = 4 plan
+    python bench/decomposition.py --sizes all --workers none   # the extensive form only
 
 For each scenario count k (k-means typical days of the history; `all` = every event,
 `cluster none`) the study `method1` of models/ieee33_resilience.grid is compiled ONCE and
@@ -109,7 +110,8 @@ def fmt(v: float | None, pattern: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", default="4,20,all", help="k values, comma-separated")
-    p.add_argument("--workers", default="1,2", help="decomposition worker counts")
+    p.add_argument("--workers", default="1,2",
+                   help="decomposition worker counts ('none': the extensive form only)")
     p.add_argument("--cap", type=float, default=900.0, help="seconds per run")
     p.add_argument("--no-extensive", action="store_true")
     p.add_argument("--seeded", action="store_true",
@@ -129,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"k = {k}: {n} scenarios, {compiled.model.nvars:,} columns, "
               f"compile {compile_s:.1f} s (load {load_avg()})", flush=True)
         runs: list[tuple[int, Any]] = [] if args.no_extensive else [(0, None)]  # 0: EF
-        workers_list = [int(w) for w in args.workers.split(",")]
+        workers_list = ([] if args.workers == "none"
+                        else [int(w) for w in args.workers.split(",")])
         if not (args.seeded and args.unseeded_off and plan is not None):
             runs += [(w, None) for w in workers_list]
         if args.seeded and plan is not None:
