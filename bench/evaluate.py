@@ -13,7 +13,9 @@ events of the typhoon history, one run, on this machine.
    measured just before (`bench/bilevel.py: cpu_scaling`; other jobs on a shared
    machine take their share). Both runs must give the same numbers: checked.
 3. with `--full`, every event on 2 workers, end to end (`evaluate`: compile, split,
-   solve, statistics), as `gridc evaluate --workers 2` runs it.
+   solve, statistics), as `gridc evaluate --workers 2` runs it;
+4. with `--floor N`, what bounds that time on N events (`floor`): CPU of each MIP, of
+   its LP relaxation, and of the MIP started from its own optimum.
 
 The load average (`os.getloadavg`) is printed before and after each part.
 
@@ -21,6 +23,7 @@ The load average (`os.getloadavg`) is printed before and after each part.
     python bench/evaluate.py --sample 16 --repeat 2 --full    # and all 120 events
     python bench/evaluate.py --plan out/method1 --json bench_eval.json
     python bench/evaluate.py --study paper_plan --per-event 8 --repeat 3 --sample 0
+    python bench/evaluate.py --study paper_plan --floor 120 --sample 0   # what bounds it
 """
 
 from __future__ import annotations
@@ -97,6 +100,54 @@ def per_event(model: Any, study: str, plan: Any, scenarios: list[Any], n: int,
     return {"events": rows, "total_cpu_s": total, "repeat": repeat}
 
 
+def floor(model: Any, study: str, plan: Any, scenarios: list[Any], n: int) -> dict[str, Any]:
+    """What bounds the evaluation's time, on `n` events spread over the history (all of
+    them when n ≥ their number), in this process, one HiGHS thread, CPU seconds: each
+    event's MIP as `gridc evaluate` solves it, its LP relaxation alone (presolve + dual
+    simplex: no MIP-based evaluation costs less), and the MIP again with its own optimum
+    as a start (what a perfect primal heuristic would leave)."""
+    from dataclasses import replace
+
+    import highspy
+
+    from gridc.compiler.core.study import resolve_study
+    from gridc.runtime.backend.solver import FIXED_PLAN_MIP, highs_options
+    from gridc.runtime.backend.split import subproblem_highs
+    from gridc.runtime.evaluate import compile_events, split_events
+
+    opts = {**highs_options(None, resolve_study(model, study).solve.gap, 1, None, False),
+            **FIXED_PLAN_MIP}
+    picked = scenarios if n >= len(scenarios) else \
+        [scenarios[int(i)] for i in np.linspace(0, len(scenarios) - 1, n).round()]
+    rows = []
+    for sp in split_events(compile_events(model, study, picked), plan):
+        cpu: dict[str, float] = {}
+        lp = subproblem_highs(replace(sp, integrality=np.zeros_like(sp.integrality)), opts)
+        began = time.process_time()
+        lp.run()
+        cpu["lp"] = time.process_time() - began
+        mip = subproblem_highs(sp, opts)
+        began = time.process_time()
+        mip.run()
+        cpu["mip"] = time.process_time() - began
+        best = highspy.HighsSolution()
+        best.col_value = list(mip.getSolution().col_value)
+        best.value_valid = True
+        again = subproblem_highs(sp, opts)
+        again.setSolution(best)
+        began = time.process_time()
+        again.run()
+        cpu["mip_from_optimum"] = time.process_time() - began
+        rows.append({"event": sp.name, **cpu})
+        print(f"{sp.name}: MIP {cpu['mip']:.2f} s CPU, LP relaxation {cpu['lp']:.2f} s, "
+              f"MIP from its optimum {cpu['mip_from_optimum']:.2f} s; {load()}", flush=True)
+    total = {k: sum(r[k] for r in rows) for k in ("mip", "lp", "mip_from_optimum")}
+    print(f"{len(rows)} events: MIPs {total['mip']:.1f} s CPU, LP relaxations "
+          f"{total['lp']:.1f} s, MIPs from their optimum {total['mip_from_optimum']:.1f} s",
+          flush=True)
+    return {"events": rows, "total_cpu_s": total}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--plan", help="a solved study's output folder (default: method1's plan)")
@@ -106,6 +157,9 @@ def main() -> None:
     ap.add_argument("--full", action="store_true", help="also every event on 2 workers")
     ap.add_argument("--per-event", type=int, default=0,
                     help="CPU per event, default vs fixed-plan options, on N events")
+    ap.add_argument("--floor", type=int, default=0,
+                    help="on N events (120: all), CPU of the MIP, of its LP relaxation and "
+                         "of the MIP from its own optimum")
     ap.add_argument("--json", help="write the figures to this file")
     args = ap.parse_args()
 
@@ -134,6 +188,8 @@ def main() -> None:
     if args.per_event:
         out["per_event"] = per_event(model, args.study, plan, scenarios, args.per_event,
                                      args.repeat)
+    if args.floor:
+        out["floor"] = floor(model, args.study, plan, scenarios, args.floor)
     if not args.sample:
         out["load_end"] = load()
         if args.json:
@@ -154,7 +210,8 @@ def main() -> None:
     out["split_sample_s"] = time.perf_counter() - started
     del compiled
     print(f"{len(sample)} events compiled in {out['compile_sample_s']:.1f} s, split in "
-          f"{out['split_sample_s']:.2f} s; each solved to a {gap} gap; {load()}", flush=True)
+          f"{out['split_sample_s']:.2f} s; each solved to the study's gap ({gap}); {load()}",
+          flush=True)
     out["cpu_scaling"] = cpu_scaling()
     print(f"2-process CPU scaling now: {out['cpu_scaling']:.2f}; {load()}", flush=True)
     numbers: dict[int, list[Any]] = {}

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import highspy
 import linopy
@@ -320,6 +321,22 @@ def _sparse_per_scenario(lin: Linear, to_col: np.ndarray, col_s: np.ndarray,
 
 
 
+def subproblem_highs(sp: SubProblem, options: dict[str, Any]) -> Any:
+    """A HiGHS instance holding block `sp` with `options` set, not yet run (also what
+    `bench/evaluate.py --floor` times: the LP relaxation, a start, ...)."""
+    h = highspy.Highs()
+    for key, val in options.items():
+        h.setOptionValue(key, val)
+    nrow, ncol = sp.shape
+    status = h.passModel(ncol, nrow, int(sp.value.size), int(highspy.MatrixFormat.kRowwise),
+                         int(highspy.ObjSense.kMinimize), sp.offset, sp.cost, sp.col_lower,
+                         sp.col_upper, sp.row_lower, sp.row_upper, sp.start, sp.index,
+                         sp.value, sp.integrality)
+    if status == highspy.HighsStatus.kError:
+        raise RuntimeError("HiGHS refused the scenario problem")
+    return h
+
+
 def solve_subproblem(sp: SubProblem, *, time_limit: float | None = None,
                      gap: float | None = None, threads: int | None = 1,
                      seed: int | None = None, fast: bool = True
@@ -330,22 +347,12 @@ def solve_subproblem(sp: SubProblem, *, time_limit: float | None = None,
     and so the status, is the same either way."""
     started = time.perf_counter()
     is_mip = bool((sp.integrality != 0).any())
-    nrow, ncol = sp.shape
     try:
         with _quiet_stdout(True):
-            h = highspy.Highs()
             opts = highs_options(time_limit, gap, threads, seed, False)
             if fast and is_mip:
                 opts.update(FIXED_PLAN_MIP)
-            for key, val in opts.items():
-                h.setOptionValue(key, val)
-            status = h.passModel(ncol, nrow, int(sp.value.size),
-                                 int(highspy.MatrixFormat.kRowwise),
-                                 int(highspy.ObjSense.kMinimize), sp.offset, sp.cost,
-                                 sp.col_lower, sp.col_upper, sp.row_lower, sp.row_upper,
-                                 sp.start, sp.index, sp.value, sp.integrality)
-            if status == highspy.HighsStatus.kError:
-                raise RuntimeError("HiGHS refused the scenario problem")
+            h = subproblem_highs(sp, opts)
             h.run()
             out = _outcome(h, started=started, is_mip=is_mip, gap=gap, verbose=False)
     except Exception as exc:  # a failure inside HiGHS is an outcome, not a crash

@@ -299,8 +299,10 @@ class BlockSolver:
             h.setOptionValue("simplex_iteration_limit",
                              max(HOT_MIN_ITERATIONS, int(HOT_ITERATIONS * self.block.a.shape[0])))
             h.setBasis(hb)
-            out, h = self._run(time_limit, None, False)
-            h.setOptionValue("simplex_iteration_limit", _ITERATIONS_DEFAULT)
+            try:
+                out, h = self._run(time_limit, None, False)
+            finally:  # later solves on this object are not limited
+                h.setOptionValue("simplex_iteration_limit", _ITERATIONS_DEFAULT)
             if self._clean(out):
                 return self._with_duals(out)
             # the budget ran out, or anything but a clean optimum (an infeasibility or
